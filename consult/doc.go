@@ -1,0 +1,13 @@
+// Package consult is the telehealth domain, without networking: the shared
+// vocabulary (user-facing errors, specialty codes, facility levels) and the
+// small interfaces the domain needs from the network, which node plugs in.
+//
+// Its sub-packages hold the domain services:
+//   - directory: this province's facilities and health workers, and the
+//     federated replica of every other member's;
+//   - booking: schedules, free slots and residents' appointments;
+//   - accounts: users, password hashing, sessions and lockout;
+//   - sample: realistic Vietnamese sample data for demos, tests and benches.
+//
+// consult never imports federation or node.
+package consult
