@@ -54,7 +54,30 @@ func (db *DB) prepare(readOnly bool) error {
 		return fmt.Errorf("%w: file %d, binary %d", ErrTooNew, version, SchemaVersion)
 	}
 	if version == SchemaVersion {
-		return nil
+		if readOnly {
+			return nil
+		}
+		// Buckets declared since the file was stamped are created on open.
+		missing := false
+		_ = db.bolt.View(func(tx *bolt.Tx) error {
+			for _, b := range allBuckets {
+				missing = missing || tx.Bucket([]byte(b)) == nil
+			}
+			return nil
+		})
+		if !missing {
+			return nil
+		}
+		return db.bolt.Update(func(tx *bolt.Tx) error {
+			for _, b := range allBuckets {
+				if tx.Bucket([]byte(b)) == nil {
+					if _, err := tx.CreateBucket([]byte(b)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
 	}
 	if readOnly {
 		return fmt.Errorf("storage: %s needs migration from schema %d; open it read-write first", db.path, version)
