@@ -101,7 +101,8 @@ func (db *DB) VerifyAudit() (int, error) {
 	return n, err
 }
 
-// AuditEntries returns up to limit entries with Seq > after, oldest first.
+// AuditEntries returns up to limit entries with Seq > after, oldest first;
+// all of them when limit <= 0.
 func (db *DB) AuditEntries(after uint64, limit int) ([]AuditEntry, error) {
 	var out []AuditEntry
 	err := db.View(func(t *Tx) error {
@@ -115,7 +116,7 @@ func (db *DB) AuditEntries(after uint64, limit int) ([]AuditEntry, error) {
 				return err
 			}
 			out = append(out, e)
-			if len(out) >= limit {
+			if limit > 0 && len(out) >= limit {
 				return ErrStop
 			}
 			return nil

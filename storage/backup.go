@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Backup writes a consistent copy of the whole file to w while the node
@@ -19,6 +20,9 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 		n, err = tx.WriteTo(w)
 		return err
 	})
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return 0, ErrClosed
+	}
 	return n, err
 }
 

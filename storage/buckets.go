@@ -6,26 +6,26 @@ type Bucket string
 
 // The buckets of schema version 1.
 const (
-	BucketMeta          Bucket = "meta"           // magic, schema version, audit head
-	BucketFacilities    Bucket = "facilities"     // facility ID → facility
-	BucketPractitioners Bucket = "practitioners"  // practitioner ID → practitioner
-	BucketSchedules     Bucket = "schedules"      // facility ID → schedule
-	BucketAppointments  Bucket = "appointments"   // appointment ID → appointment
-	BucketApptCodes     Bucket = "appt_codes"     // booking code → appointment ID
-	BucketApptByDay     Bucket = "appt_by_day"    // facility/date/start/ID → appointment ID (desk index)
-	BucketSlotUse       Bucket = "slot_use"       // facility/start(UTC) → booked count
-	BucketUsers         Bucket = "users"          // username → user (hash, role, lockout)
-	BucketSessions      Bucket = "sessions"       // sha256(token) → session
-	BucketOutbox        Bucket = "outbox"         // destination/seq → outbox message
-	BucketAudit         Bucket = "audit"          // big-endian seq → audit entry
-	BucketRecords       Bucket = "records"        // replicated records: origin/kind/key → record
-	BucketOrigins       Bucket = "origins"        // origin → highest version seen
-	BucketPeers         Bucket = "peers"          // peer ID → last seen, addresses
-	BucketReferrals     Bucket = "referrals"      // referral ID → referral
-	BucketInboxSeen     Bucket = "inbox_seen"     // message ID → time first received (idempotency)
-	BucketCalls         Bucket = "calls"          // call ID → call
-	BucketStats         Bucket = "stats"          // stats history and counters
-	BucketSettings      Bucket = "settings"       // node-local settings (e.g. availability)
+	BucketMeta          Bucket = "meta"          // magic, schema version, audit head
+	BucketFacilities    Bucket = "facilities"    // facility ID → facility
+	BucketPractitioners Bucket = "practitioners" // practitioner ID → practitioner
+	BucketSchedules     Bucket = "schedules"     // facility ID → schedule
+	BucketAppointments  Bucket = "appointments"  // appointment ID → appointment
+	BucketApptCodes     Bucket = "appt_codes"    // booking code → appointment ID
+	BucketApptByDay     Bucket = "appt_by_day"   // facility/date/start/ID → appointment ID (desk index)
+	BucketSlotUse       Bucket = "slot_use"      // facility/start(UTC) → booked count
+	BucketUsers         Bucket = "users"         // username → user (hash, role, lockout)
+	BucketSessions      Bucket = "sessions"      // sha256(token) → session
+	BucketOutbox        Bucket = "outbox"        // destination/seq → outbox message
+	BucketAudit         Bucket = "audit"         // big-endian seq → audit entry
+	BucketRecords       Bucket = "records"       // replicated records: origin/kind/key → record
+	BucketOrigins       Bucket = "origins"       // origin → highest version seen
+	BucketPeers         Bucket = "peers"         // peer ID → last seen, addresses
+	BucketReferrals     Bucket = "referrals"     // referral ID → referral
+	BucketInboxSeen     Bucket = "inbox_seen"    // message ID → time first received (idempotency)
+	BucketCalls         Bucket = "calls"         // call ID → call
+	BucketStats         Bucket = "stats"         // stats history and counters
+	BucketSettings      Bucket = "settings"      // node-local settings (e.g. availability)
 )
 
 // allBuckets lists every bucket of the current schema.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,12 +36,19 @@ type DB struct {
 	bolt     *bolt.DB
 	path     string
 	maxBatch int
+	readOnly bool
 
 	ops       chan *op      // pending writes, drained by the writer goroutine
-	closing   chan struct{} // closed by Close
+	closing   chan struct{} // closed by Close, after closed is set
 	writerWG  sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
+
+	// closeMu guards closed. Update holds it shared while it queues an op,
+	// so that once Close has set closed (exclusively) no op can be queued
+	// after the writer's final drain and wait forever for its result.
+	closeMu sync.RWMutex
+	closed  bool
 }
 
 // Open opens or creates the data file at path (mode 0600), checks that it
@@ -57,18 +67,35 @@ func Open(path string, opts *Options) (db *DB, err error) {
 		mmap = 64 << 20
 	}
 	if opts.ReadOnly {
-		if _, statErr := os.Stat(path); statErr != nil {
+		fi, statErr := os.Stat(path)
+		if statErr != nil {
 			return nil, fmt.Errorf("storage: open %s: %w", path, statErr)
 		}
+		if fi.Size() == 0 {
+			return nil, fmt.Errorf("%w: %s is empty", ErrCorrupt, path)
+		}
 	}
+	// A damaged file can make bbolt panic, or fault on a page of the memory
+	// map that lies past the end of the file; both are a corrupt file, never
+	// a crash of the node.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var b *bolt.DB
 	defer func() {
-		// bbolt may panic on some damaged files; that is a corrupt file,
-		// never a crash of the node.
 		if r := recover(); r != nil {
+			if b != nil {
+				closeQuietly(b)
+			}
 			db, err = nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, r)
 		}
 	}()
-	b, err := bolt.Open(path, 0o600, &bolt.Options{
+	if !opts.ReadOnly {
+		// bbolt reads pages when it opens a file read-write; check first,
+		// read-only, that the file holds every page its meta page counts.
+		if err := checkFile(path, timeout); err != nil {
+			return nil, err
+		}
+	}
+	b, err = bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:         timeout,
 		FreelistType:    bolt.FreelistMapType,
 		NoSync:          opts.NoSync,
@@ -76,19 +103,19 @@ func Open(path string, opts *Options) (db *DB, err error) {
 		InitialMmapSize: mmap,
 	})
 	if err != nil {
-		switch {
-		case errors.Is(err, berrors.ErrTimeout):
-			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
-		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
-			errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):
-			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+		return nil, openError(path, err, opts.ReadOnly)
+	}
+	if opts.ReadOnly {
+		if err := checkSize(b, path); err != nil {
+			_ = b.Close()
+			return nil, err
 		}
-		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	db = &DB{
 		bolt:     b,
 		path:     path,
 		maxBatch: opts.MaxBatch,
+		readOnly: opts.ReadOnly,
 		ops:      make(chan *op, 1024),
 		closing:  make(chan struct{}),
 	}
@@ -106,6 +133,66 @@ func Open(path string, opts *Options) (db *DB, err error) {
 	return db, nil
 }
 
+// checkFile opens an existing, non-empty file read-only (which reads only
+// its two meta pages) and checks its size. It is a corrupt file if bbolt
+// cannot read it at all, or if it is shorter than its high-water mark (a
+// truncated file: reading the missing pages through the memory map would
+// kill the process with SIGBUS).
+func checkFile(path string, timeout time.Duration) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() == 0 {
+		return nil // a new file; bbolt creates or initialises it
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return openError(path, err, true)
+	}
+	defer closeQuietly(b)
+	return checkSize(b, path)
+}
+
+// checkSize reports ErrCorrupt if the file is shorter than the pages its
+// current meta page says are in use.
+func checkSize(b *bolt.DB, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	var need int64
+	if err := b.View(func(tx *bolt.Tx) error { need = tx.Size(); return nil }); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+	}
+	if fi.Size() < need {
+		return fmt.Errorf("%w: %s is truncated (%d bytes, %d in use)", ErrCorrupt, path, fi.Size(), need)
+	}
+	return nil
+}
+
+// openError maps an error of bolt.Open to this package's errors. A
+// read-only open writes nothing, so any failure of it that is not the
+// operating system's is the file's format ("file size too small" has no
+// sentinel in bbolt).
+func openError(path string, err error, readOnly bool) error {
+	var pathErr *fs.PathError
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("%w: %s", ErrLocked, path)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
+		errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+	case readOnly && !errors.As(err, &pathErr) && !errors.As(err, &errno):
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+	}
+	return fmt.Errorf("storage: open %s: %w", path, err)
+}
+
+// closeQuietly closes b after a failure, when b may itself be damaged.
+func closeQuietly(b *bolt.DB) {
+	defer func() { _ = recover() }()
+	_ = b.Close()
+}
+
 // Path is the file this DB was opened from.
 func (db *DB) Path() string { return db.path }
 
@@ -113,6 +200,9 @@ func (db *DB) Path() string { return db.path }
 // file. It is idempotent.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.closeMu.Lock()
+		db.closed = true
+		db.closeMu.Unlock()
 		close(db.closing)
 		db.writerWG.Wait()
 		db.closeErr = db.bolt.Close()
@@ -122,14 +212,20 @@ func (db *DB) Close() error {
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(*Tx) error) (err error) {
+	// A damaged page can make bbolt panic or fault; report it as corrupt.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
 		}
 	}()
-	return db.bolt.View(func(btx *bolt.Tx) error {
+	err = db.bolt.View(func(btx *bolt.Tx) error {
 		return fn(&Tx{tx: btx})
 	})
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
 }
 
 // Update runs fn in a write transaction that it may share with other
@@ -139,19 +235,24 @@ func (db *DB) View(fn func(*Tx) error) (err error) {
 // other than setting its own results. An error returned by fn aborts fn's
 // writes only; its siblings in the batch still commit.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
+	if db.readOnly {
+		return ErrReadOnly
+	}
 	o := &op{fn: fn, done: make(chan error, 1)}
-	select {
-	case <-db.closing:
+	// Holding closeMu shared while queueing cannot block Close for long: the
+	// writer keeps draining ops until Close has taken closeMu.
+	db.closeMu.RLock()
+	if db.closed {
+		db.closeMu.RUnlock()
 		return ErrClosed
-	default:
 	}
 	select {
 	case db.ops <- o:
 	case <-ctx.Done():
+		db.closeMu.RUnlock()
 		return ctx.Err()
-	case <-db.closing:
-		return ErrClosed
 	}
+	db.closeMu.RUnlock()
 	// Once queued, the write will be decided; wait for the decision so a
 	// caller never reports failure for something that committed.
 	return <-o.done

@@ -58,9 +58,11 @@ func (t *Tx) DeferOutbox(key string, next time.Time, lastErr string) error {
 	return t.Put(BucketOutbox, key, &m)
 }
 
-// Outbox returns up to limit messages for dest (all destinations when dest
-// is empty) in the order they were enqueued. With due non-zero, only
-// messages whose NextAttempt is not after due.
+// Outbox returns up to limit messages (all when limit <= 0) for dest, in
+// the order they were enqueued. When dest is empty it returns every
+// destination's messages, grouped by destination (in key order) and in
+// enqueue order within each. With due non-zero, only messages whose
+// NextAttempt is not after due.
 func (t *Tx) Outbox(dest string, due time.Time, limit int) ([]OutboxMessage, error) {
 	prefix := ""
 	if dest != "" {

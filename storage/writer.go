@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -21,6 +22,9 @@ var errRetryBatch = errors.New("storage: retry batch")
 // share an fsync because they queue while the previous commit syncs.
 func (db *DB) writer() {
 	defer db.writerWG.Done()
+	// A write fn that faults on a damaged page panics (and is rolled back
+	// by runOp) instead of killing the process.
+	debug.SetPanicOnFault(true)
 	batch := make([]*op, 0, db.maxBatch)
 	for {
 		var first *op

@@ -46,6 +46,7 @@ type Appointment struct {
 	Facility  string    `json:"facility"`
 	Start     time.Time `json:"start"` // UTC in storage; rendered in the facility's zone
 	End       time.Time `json:"end"`
+	Day       string    `json:"day"` // start's date in the facility's zone, YYYY-MM-DD (the desk day)
 	Name      string    `json:"name"`
 	Phone     string    `json:"phone"`
 	Reason    string    `json:"reason,omitempty"`

@@ -37,7 +37,7 @@ type Facility struct {
 type Practitioner struct {
 	ID          string    `json:"id"`
 	Name        string    `json:"name"`
-	Role        string    `json:"role"` // doctor, nurse, midwife, physician_assistant, pharmacist, technician
+	Role        string    `json:"role"` // one of Roles
 	Facility    string    `json:"facility"`
 	Province    string    `json:"province"`
 	Specialties []string  `json:"specialties"`
@@ -52,12 +52,14 @@ type FacilityFilter struct {
 	Province  string
 	Level     consult.Level
 	Specialty string
-	Q         string // case- and diacritic-insensitive substring of name, commune, address, code
+	Q         string // case- and diacritic-insensitive substring of name, name_en, commune, address, code
 }
 
 // PractitionerFilter selects practitioners; zero fields match everything.
 type PractitionerFilter struct {
-	Facility  string
+	Province  string // the practitioner's province code
+	Facility  string // a facility ID
+	Role      string // one of Roles
 	Specialty string
-	Q         string
+	Q         string // case- and diacritic-insensitive substring of name, licence, scope
 }

@@ -1,0 +1,38 @@
+// Package booking owns a province node's booking calendar: each facility's
+// schedule (opening hours, slot length, capacity, closed days, horizon), the
+// free slots derived from it, and residents' appointments with their booking
+// codes and the station desk's daily list.
+//
+// # Patient data
+//
+// An appointment holds a resident's name, phone, reason and birth year. It
+// never leaves the node: booking has no replication hook, nothing here is
+// gossiped, and errors never carry patient data (their messages are safe to
+// show anyone). Every read or change of an appointment appends an entry to
+// the storage audit chain in the same transaction.
+//
+// # Storage
+//
+// Schedules live in [storage.BucketSchedules] by facility ID. An appointment
+// lives in [storage.BucketAppointments] by a random ID, with two indexes:
+// [storage.BucketApptCodes] (canonical booking code → ID) and
+// [storage.BucketApptByDay] (facility/local day/start UTC/ID → ID, the desk).
+// [storage.BucketSlotUse] counts the live bookings of each slot
+// (facility/start UTC → count). Times are stored in UTC and returned in the
+// facility's zone.
+//
+// # Capacity
+//
+// Every booking, cancellation and move is one [storage.DB.Update]: the slot
+// counter is read, checked against capacity and changed in the same
+// transaction as the appointment and its indexes, so counters stay exact
+// however many requests race (concurrent updates share one fsync through
+// storage's group commit). A refusal returns before anything is written, so
+// it never forces storage to retry the batch it shares.
+//
+// # Booking codes
+//
+// A booking code is 13 characters from a 31-symbol alphabet without 0, O, 1,
+// I and L (64 bits from crypto/rand), shown as XXXX-XXXX-XXXXX and accepted
+// in any case, with or without dashes and spaces.
+package booking

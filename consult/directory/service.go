@@ -1,0 +1,93 @@
+package directory
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	_ "time/tzdata" // facility zones load on machines without zoneinfo
+
+	"github.com/moinha/moinha/consult"
+	"github.com/moinha/moinha/storage"
+)
+
+// Service is one node's directory: its own province's records, which it
+// writes and replicates, and the replica of every other member's. It is
+// safe for concurrent use and keeps no state outside the data file.
+type Service struct {
+	db       *storage.DB
+	province string             // this node's province code
+	repl     consult.Replicator // nil: nothing is replicated
+}
+
+// New returns the directory of the node for province over db. repl is told
+// about every change to an own record; nil means a node that shares
+// nothing. province must satisfy ValidProvinceCode, or every write fails.
+func New(db *storage.DB, province string, repl consult.Replicator) *Service {
+	return &Service{db: db, province: province, repl: repl}
+}
+
+// Province is the code of the province this directory writes for.
+func (s *Service) Province() string { return s.province }
+
+func (s *Service) checkOwn() error {
+	if !ValidProvinceCode(s.province) {
+		return fmt.Errorf("directory: node province %.20q is not a valid province code", s.province)
+	}
+	return nil
+}
+
+// stage hands a change of an own record to the replicator, in tx.
+func (s *Service) stage(tx *storage.Tx, kind, key string, payload []byte, deleted bool) error {
+	if s.repl == nil {
+		return nil
+	}
+	if err := s.repl.Stage(tx, kind, key, payload, deleted); err != nil {
+		return fmt.Errorf("directory: stage %s %s: %w", kind, key, err)
+	}
+	return nil
+}
+
+// storedFacility is a facility as kept in BucketFacilities: the API shape
+// plus the folded text that Q searches (see Fold).
+type storedFacility struct {
+	Facility
+	Search string `json:"search"`
+}
+
+func newStoredFacility(f *Facility) *storedFacility {
+	return &storedFacility{Facility: *f, Search: searchText(f.Name, f.NameEN, f.Commune, f.Address, f.Code)}
+}
+
+// storedPractitioner is a practitioner as kept in BucketPractitioners.
+type storedPractitioner struct {
+	Practitioner
+	Search string `json:"search"`
+}
+
+func newStoredPractitioner(p *Practitioner) *storedPractitioner {
+	return &storedPractitioner{Practitioner: *p, Search: searchText(p.Name, p.Licence, p.Scope)}
+}
+
+// tombstone is the payload staged when an own record is deleted.
+type tombstone struct {
+	ID       string    `json:"id"`
+	Province string    `json:"province"`
+	Deleted  time.Time `json:"deleted"`
+}
+
+func (s *Service) tombstone(id string) ([]byte, error) {
+	return json.Marshal(tombstone{ID: id, Province: s.province, Deleted: time.Now().UTC()})
+}
+
+// storeErr wraps a failure of the data file, passing user-facing errors
+// through unchanged.
+func storeErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*consult.Error); ok {
+		return err
+	}
+	return fmt.Errorf("directory: %s: %w", op, err)
+}

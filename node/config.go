@@ -1,0 +1,156 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config describes one node. It maps one-to-one to `moinha run` flags and
+// to the data directory's config.json; testnet edits it directly. Each
+// field says what its zero value means.
+type Config struct {
+	// DataDir holds config.json, node.key and moinha.db. Required.
+	DataDir string `json:"-"`
+	// Province is this node's province code ("66"). Required; set by init.
+	Province string `json:"province"`
+	// Name is the province or hospital name shown to people. Set by init.
+	Name string `json:"name"`
+	// Role is province, hospital or observer. Zero means province.
+	Role string `json:"role,omitempty"`
+	// HTTPAddr is where the API and web app listen. Zero means 127.0.0.1:8080;
+	// port 0 picks a free port (see Node.HTTPAddr).
+	HTTPAddr string `json:"http,omitempty"`
+	// P2PAddrs are libp2p listen multiaddrs. Zero means loopback TCP and QUIC
+	// on free ports.
+	P2PAddrs []string `json:"p2p,omitempty"`
+	// Bootstrap are members' multiaddrs (with /p2p/ID) to dial at start.
+	// Zero means none: a lone node until someone dials it.
+	Bootstrap []string `json:"bootstrap,omitempty"`
+	// CharterFile and CertFile locate the network charter and this node's
+	// membership certificate. Zero means charter.json and member.cert in
+	// DataDir; if those are missing the node runs alone.
+	CharterFile string `json:"charter,omitempty"`
+	CertFile    string `json:"cert,omitempty"`
+	// Observer runs the node read-only (ministry observer). Zero means false.
+	Observer bool `json:"observer,omitempty"`
+	// LogLevel is debug, info, warn or error. Zero means info.
+	LogLevel string `json:"log_level,omitempty"`
+	// MaxBodyBytes caps request bodies. Zero means 1 MiB (CSV import: 16×).
+	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
+	// ShutdownTimeout bounds how long Close waits for in-flight requests.
+	// Zero means 10 s.
+	ShutdownTimeout time.Duration `json:"shutdown_timeout,omitempty"`
+	// Logger receives the node's structured logs. Zero means JSON lines on
+	// stderr at LogLevel.
+	Logger *slog.Logger `json:"-"`
+	// NoSync disables fsync: benchmarks of non-durable paths only. Zero
+	// (false) means every acknowledged write is on disk.
+	NoSync bool `json:"-"`
+}
+
+// File names inside DataDir.
+const (
+	ConfigFile  = "config.json"
+	KeyFile     = "node.key"
+	DBFile      = "moinha.db"
+	CharterName = "charter.json"
+	CertName    = "member.cert"
+)
+
+// Defaults.
+const (
+	DefaultHTTPAddr     = "127.0.0.1:8080"
+	defaultMaxBody      = 1 << 20
+	defaultShutdownWait = 10 * time.Second
+)
+
+// LoadConfig reads DataDir/config.json and then applies MOINHA_*
+// environment variables (MOINHA_HTTP, MOINHA_P2P, MOINHA_BOOTSTRAP — comma
+// separated —, MOINHA_LOG_LEVEL). Flags are applied by the caller after.
+func LoadConfig(dataDir string) (Config, error) {
+	var c Config
+	raw, err := os.ReadFile(filepath.Join(dataDir, ConfigFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return c, fmt.Errorf("no %s in %s: run `moinha init --data %s --province CODE --name NAME` first", ConfigFile, dataDir, dataDir)
+	}
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, fmt.Errorf("%s: %w", filepath.Join(dataDir, ConfigFile), err)
+	}
+	c.DataDir = dataDir
+	c.ApplyEnv(os.Getenv)
+	return c, nil
+}
+
+// ApplyEnv overrides fields from MOINHA_* variables read through getenv.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if v := getenv("MOINHA_HTTP"); v != "" {
+		c.HTTPAddr = v
+	}
+	if v := getenv("MOINHA_P2P"); v != "" {
+		c.P2PAddrs = splitList(v)
+	}
+	if v := getenv("MOINHA_BOOTSTRAP"); v != "" {
+		c.Bootstrap = splitList(v)
+	}
+	if v := getenv("MOINHA_LOG_LEVEL"); v != "" {
+		c.LogLevel = v
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Save writes the persistent fields to DataDir/config.json (mode 0600).
+func (c Config) Save() error {
+	raw, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(c.DataDir, ConfigFile), append(raw, '\n'), 0o600)
+}
+
+func (c *Config) withDefaults() error {
+	if c.DataDir == "" {
+		return errors.New("node: DataDir is required")
+	}
+	if c.Province == "" {
+		return errors.New("node: Province is required (set by `moinha init`)")
+	}
+	if c.Role == "" {
+		c.Role = "province"
+	}
+	if c.Observer {
+		c.Role = "observer"
+	}
+	switch c.Role {
+	case "province", "hospital", "observer":
+	default:
+		return fmt.Errorf("node: role %q: want province, hospital or observer", c.Role)
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = defaultMaxBody
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = defaultShutdownWait
+	}
+	return nil
+}

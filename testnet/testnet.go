@@ -1,0 +1,191 @@
+package testnet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/moinha/moinha/node"
+)
+
+// Options describe a local network. Zero values are documented per field.
+type Options struct {
+	// Provinces is how many province nodes to run. Zero means 1.
+	Provinces int
+	// Observer adds a ministry observer node.
+	Observer bool
+	// HTTPBase is the first HTTP port; node i listens on HTTPBase+i. Zero
+	// means free ports chosen by the kernel.
+	HTTPBase int
+	// Dir holds the nodes' data directories. Zero means a new temporary
+	// directory, removed by Stop.
+	Dir string
+	// Seed makes the sample data reproducible. Zero means 1.
+	Seed int64
+	// FullSize gives each province a full-size directory (~500 facilities).
+	FullSize bool
+	// NoSync turns fsync off (benchmarks of non-durable paths only).
+	NoSync bool
+	// Logger receives every node's logs. Zero means discard.
+	Logger *slog.Logger
+}
+
+// Node is one member of the test network.
+type Node struct {
+	*node.Node
+	Name     string
+	Province string
+	Role     string
+	DataDir  string
+	Users    map[string]string // username → password
+	cfg      node.Config
+}
+
+// Net is a running local network.
+type Net struct {
+	Nodes   []*Node
+	opts    Options
+	tempDir string
+	mu      sync.Mutex // guards Nodes[i].Node during Restart
+}
+
+// Start creates and starts the network; it returns once every node serves.
+func Start(ctx context.Context, o Options) (*Net, error) {
+	if o.Provinces <= 0 {
+		o.Provinces = 1
+	}
+	if o.Provinces > len(demoOrder) {
+		return nil, fmt.Errorf("testnet: at most %d provinces", len(demoOrder))
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	net := &Net{opts: o}
+	if o.Dir == "" {
+		d, err := os.MkdirTemp("", "moinha-testnet-*")
+		if err != nil {
+			return nil, err
+		}
+		o.Dir, net.tempDir = d, d
+		net.opts.Dir = d
+	}
+	total := o.Provinces
+	if o.Observer {
+		total++
+	}
+	for i := 0; i < total; i++ {
+		code, role := demoOrder[i], "province"
+		if o.Observer && i == total-1 {
+			code, role = "BYT", "observer"
+		}
+		nd, err := net.addNode(ctx, i, code, role)
+		if err != nil {
+			net.Stop()
+			return nil, err
+		}
+		net.Nodes = append(net.Nodes, nd)
+	}
+	return net, nil
+}
+
+// demoOrder is the order in which provinces join a demo network.
+var demoOrder = []string{"66", "79", "01", "46", "92", "31", "48", "22", "15", "52", "56", "68", "75", "91", "96", "86",
+	"82", "80", "51", "44", "40", "42", "38", "37", "33", "24", "25", "19", "08", "04", "20", "12", "11", "14"}
+
+func (net *Net) addNode(ctx context.Context, i int, code, role string) (*Node, error) {
+	dir := filepath.Join(net.opts.Dir, code)
+	name := ""
+	if role == "observer" {
+		name = "Bộ Y tế (quan sát)"
+	}
+	if _, err := node.Init(ctx, node.InitOptions{DataDir: dir, Province: code, Name: name, Role: role,
+		Sample: role != "observer", Full: net.opts.FullSize, Seed: net.opts.Seed + int64(i)}); err != nil {
+		return nil, fmt.Errorf("testnet: init %s: %w", code, err)
+	}
+	cfg, err := node.LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTPAddr = "127.0.0.1:0"
+	if net.opts.HTTPBase > 0 {
+		cfg.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", net.opts.HTTPBase+i)
+	}
+	cfg.Logger = net.opts.Logger.With("node", code)
+	cfg.NoSync = net.opts.NoSync
+	if err := cfg.Save(); err != nil {
+		return nil, err
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	users, err := n.DemoUsers(ctx)
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	if err := n.Start(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return &Node{Node: n, Name: cfg.Name, Province: code, Role: role, DataDir: dir, Users: users, cfg: cfg}, nil
+}
+
+// Stop closes every node and removes a temporary directory. Idempotent.
+func (net *Net) Stop() error {
+	var errs []error
+	for _, nd := range net.Nodes {
+		if nd.Node != nil {
+			errs = append(errs, nd.Close())
+		}
+	}
+	if net.tempDir != "" {
+		errs = append(errs, os.RemoveAll(net.tempDir))
+		net.tempDir = ""
+	}
+	return errors.Join(errs...)
+}
+
+// Manifest is API.md's testnet manifest.
+type Manifest struct {
+	Nodes []ManifestNode `json:"nodes"`
+}
+
+// ManifestNode describes one node in the manifest.
+type ManifestNode struct {
+	Name     string            `json:"name"`
+	Province string            `json:"province"`
+	Role     string            `json:"role"`
+	HTTP     string            `json:"http"`
+	Peer     string            `json:"peer"`
+	Data     string            `json:"data"`
+	Users    map[string]string `json:"users"`
+}
+
+// Manifest describes the running network.
+func (net *Net) Manifest() Manifest {
+	var m Manifest
+	for _, nd := range net.Nodes {
+		m.Nodes = append(m.Nodes, ManifestNode{Name: nd.Name, Province: nd.Province, Role: nd.Role,
+			HTTP: nd.URL(), Peer: nd.PeerID(), Data: nd.DataDir, Users: nd.Users})
+	}
+	return m
+}
+
+// WriteManifest writes the manifest as JSON to path (mode 0600: it holds passwords).
+func (net *Net) WriteManifest(path string) error {
+	raw, err := json.MarshalIndent(net.Manifest(), "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(raw, '\n'), 0o600)
+}
