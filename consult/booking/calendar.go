@@ -7,8 +7,21 @@ import (
 	"github.com/moinha/moinha/consult"
 )
 
-// weekdayKeys maps time.Weekday to the keys of Schedule.Hours.
-var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+// weekdayKey is the key of Schedule.Hours for d: "sun", "mon", … "sat".
+func weekdayKey(d time.Weekday) string {
+	const keys = "sunmontuewedthufrisat"
+	return keys[3*d : 3*d+3]
+}
+
+// validWeekday reports whether key is one of mon, tue, wed, thu, fri, sat, sun.
+func validWeekday(key string) bool {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if weekdayKey(d) == key {
+			return true
+		}
+	}
+	return false
+}
 
 // defaultHorizonDays is the horizon of a schedule whose HorizonDays is zero.
 const defaultHorizonDays = 60
@@ -67,7 +80,7 @@ type period struct{ open, close int }
 // periods returns the opening periods of day's weekday. The schedule was
 // validated when stored, so unparsable entries are skipped, not reported.
 func (sc *Schedule) periods(day time.Time) []period {
-	ivs := sc.Hours[weekdayKeys[day.Weekday()]]
+	ivs := sc.Hours[weekdayKey(day.Weekday())]
 	out := make([]period, 0, len(ivs))
 	for _, iv := range ivs {
 		o, ok1 := clock(iv.Open, false)

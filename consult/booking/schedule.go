@@ -90,7 +90,7 @@ func normalizeSchedule(sc Schedule) (Schedule, error) {
 	out := sc
 	out.Hours = make(map[string][]Interval, len(sc.Hours))
 	for key, ivs := range sc.Hours {
-		if !slices.Contains(weekdayKeys[:], key) {
+		if !validWeekday(key) {
 			return Schedule{}, consult.Invalid("hours", "unknown day %.12q: use mon, tue, wed, thu, fri, sat, sun", key)
 		}
 		if len(ivs) > maxPeriodsInDay {
