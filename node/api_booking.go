@@ -50,7 +50,7 @@ func (n *Node) slots(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newList(items, ""))
 }
 
-func (n *Node) book(w http.ResponseWriter, r *http.Request) {
+func (n *Node) bookAppointment(w http.ResponseWriter, r *http.Request) {
 	var req booking.BookRequest
 	if err := decode(w, r, 16<<10, &req); err != nil {
 		n.fail(w, r, err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moinha/moinha/consult"
 )
@@ -97,6 +98,7 @@ func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var tooBig *http.MaxBytesError
+	var badTime *time.ParseError
 	switch {
 	case errors.As(err, &tooBig):
 		return &consult.Error{Kind: errTooLarge, Code: "body_too_large", Message: fmt.Sprintf("body exceeds %d bytes", tooBig.Limit)}
@@ -108,6 +110,9 @@ func jsonError(err error) error {
 		return consult.Errorf(consult.ErrInvalid, "malformed_json", "empty body; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return consult.Errorf(consult.ErrInvalid, "malformed_json", "truncated JSON")
+	case errors.As(err, &badTime), strings.HasPrefix(err.Error(), "Time.UnmarshalJSON:"):
+		// time.Time's own decoder reports neither the field nor a type error.
+		return consult.Errorf(consult.ErrInvalid, "wrong_type", "times must be RFC 3339 strings, e.g. 2026-03-02T08:00:00+07:00")
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return consult.Errorf(consult.ErrInvalid, "unknown_field", "%s", strings.TrimPrefix(err.Error(), "json: "))
 	}

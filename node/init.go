@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,6 +28,9 @@ type InitOptions struct {
 	Sample   bool   // fill the directory, staff and schedules with sample data
 	Full     bool   // with Sample: a full-size province (~500 facilities) instead of a small one
 	Seed     int64  // sample seed; zero means 1
+	// Logger receives the logs of the short-lived node Init opens to load
+	// sample data. Zero means discard.
+	Logger *slog.Logger
 }
 
 var provinceCode = regexp.MustCompile(`^[0-9A-Za-z]{1,8}$`)
@@ -70,7 +74,12 @@ func Init(ctx context.Context, o InitOptions) (peer.ID, error) {
 	if err := cfg.Save(); err != nil {
 		return "", err
 	}
-	n, err := New(cfg)
+	quiet := cfg
+	quiet.Logger = o.Logger
+	if quiet.Logger == nil {
+		quiet.Logger = slog.New(slog.DiscardHandler)
+	}
+	n, err := New(quiet)
 	if err != nil {
 		return "", err
 	}

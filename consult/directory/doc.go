@@ -11,12 +11,15 @@
 // records, so a province filter is a prefix scan, and cursors are simply
 // the last key returned. A province code never contains '-'.
 //
-// Each stored value is the API shape plus a "search" field: the record's
-// text folded to lower case without Vietnamese diacritics ("Đắk Lắk" →
-// "dak lak"). Listing checks filters against the raw stored bytes first and
+// Each stored value is the API shape preceded by a "search" field: the
+// record's text folded to lower case without Vietnamese diacritics
+// ("Đắk Lắk" → "dak lak", see [Fold]). Listing checks filters against the
+// raw stored bytes first (the query against the search field only, the
+// others as exact JSON fragments such as "level":"health_centre") and
 // decodes only the records that can match, so a query over the national
 // directory (about 15,000 facilities and 150,000 health workers) does not
-// decode every record.
+// decode every record. Search text written by an older binary stays as it
+// was; if Fold ever changes, a migration must rewrite it.
 //
 // # Replication
 //

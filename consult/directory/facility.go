@@ -132,13 +132,12 @@ func (s *Service) BookableFacility(id string) (*time.Location, error) {
 	if err != nil {
 		return nil, err
 	}
-	tz := f.TZ
-	if tz == "" {
-		tz = defaultTZ
+	if f.TZ == "" || f.TZ == defaultTZ {
+		return s.vietnam, nil
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := time.LoadLocation(f.TZ)
 	if err != nil {
-		return nil, fmt.Errorf("directory: facility %s: zone %q: %w", id, tz, err)
+		return nil, fmt.Errorf("directory: facility %s: zone %q: %w", id, f.TZ, err)
 	}
 	return loc, nil
 }
@@ -173,10 +172,7 @@ func (s *Service) ListFacilities(f FacilityFilter, limit int, cursor string) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	if q != "" {
-		needles = append(needles, jsonInner(q))
-	}
-	recs, next, err := scanPage(s.db, storage.BucketFacilities, prefix, needles, limit, cursor,
+	recs, next, err := scanPage(s.db, storage.BucketFacilities, prefix, needles, jsonInner(q), limit, cursor,
 		func(r *storedFacility) bool {
 			return (f.Province == "" || r.Province == f.Province) &&
 				(f.Level == "" || r.Level == f.Level) &&

@@ -198,10 +198,7 @@ func (s *Service) ListPractitioners(f PractitionerFilter, limit int, cursor stri
 	if err != nil {
 		return nil, "", err
 	}
-	if q != "" {
-		needles = append(needles, jsonInner(q))
-	}
-	recs, next, err := scanPage(s.db, storage.BucketPractitioners, prefix, needles, limit, cursor,
+	recs, next, err := scanPage(s.db, storage.BucketPractitioners, prefix, needles, jsonInner(q), limit, cursor,
 		func(r *storedPractitioner) bool {
 			return (f.Province == "" || r.Province == f.Province) &&
 				(f.Facility == "" || r.Facility == f.Facility) &&

@@ -18,13 +18,18 @@ type Service struct {
 	db       *storage.DB
 	province string             // this node's province code
 	repl     consult.Replicator // nil: nothing is replicated
+	vietnam  *time.Location     // Asia/Ho_Chi_Minh, the default facility zone
 }
 
 // New returns the directory of the node for province over db. repl is told
 // about every change to an own record; nil means a node that shares
 // nothing. province must satisfy ValidProvinceCode, or every write fails.
 func New(db *storage.DB, province string, repl consult.Replicator) *Service {
-	return &Service{db: db, province: province, repl: repl}
+	vn, err := time.LoadLocation(defaultTZ)
+	if err != nil { // cannot happen: time/tzdata is linked in
+		vn = time.FixedZone("ICT", 7*60*60)
+	}
+	return &Service{db: db, province: province, repl: repl, vietnam: vn}
 }
 
 // Province is the code of the province this directory writes for.
@@ -49,20 +54,23 @@ func (s *Service) stage(tx *storage.Tx, kind, key string, payload []byte, delete
 }
 
 // storedFacility is a facility as kept in BucketFacilities: the API shape
-// plus the folded text that Q searches (see Fold).
+// plus the folded text that Q searches (see Fold). Search is declared first
+// so that it is the first field of the stored JSON, where a query finds it
+// without scanning the record (see inSearch).
 type storedFacility struct {
-	Facility
 	Search string `json:"search"`
+	Facility
 }
 
 func newStoredFacility(f *Facility) *storedFacility {
 	return &storedFacility{Facility: *f, Search: searchText(f.Name, f.NameEN, f.Commune, f.Address, f.Code)}
 }
 
-// storedPractitioner is a practitioner as kept in BucketPractitioners.
+// storedPractitioner is a practitioner as kept in BucketPractitioners,
+// laid out like storedFacility.
 type storedPractitioner struct {
-	Practitioner
 	Search string `json:"search"`
+	Practitioner
 }
 
 func newStoredPractitioner(p *Practitioner) *storedPractitioner {
