@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -16,16 +17,33 @@ type op struct {
 // errRetryBatch aborts a batch whose member failed after writing.
 var errRetryBatch = errors.New("storage: retry batch")
 
+// maxLinger caps how long the writer waits for a batch to fill.
+const maxLinger = 2 * time.Millisecond
+
 // writer is the single goroutine that commits. It takes the first queued
 // write, then everything else already queued (up to maxBatch), and commits
-// them together: a lone writer pays no added delay, and concurrent writers
-// share an fsync because they queue while the previous commit syncs.
+// them together: concurrent writers share an fsync because they queue while
+// the previous commit syncs.
+//
+// Taking only what is queued would settle N busy writers into two
+// alternating half-batches (one half queues while the other commits), so
+// the writer remembers how many callers it saw around the last commit (the
+// batch plus those that queued meanwhile) and, while fewer are queued, waits
+// for them: at most half the last commit's duration, never over maxLinger.
+// A lone writer saw one caller and pays no added delay; when writers go
+// away the estimate drops after one short wait.
 func (db *DB) writer() {
 	defer db.writerWG.Done()
 	// A write fn that faults on a damaged page panics (and is rolled back
 	// by runOp) instead of killing the process.
 	debug.SetPanicOnFault(true)
 	batch := make([]*op, 0, db.maxBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	var (
+		callers    int           // callers seen around the last commit
+		lastCommit time.Duration // how long the last commit took
+	)
 	for {
 		var first *op
 		select {
@@ -51,7 +69,25 @@ func (db *DB) writer() {
 				break fill
 			}
 		}
+		if want := min(callers, db.maxBatch); len(batch) < want && lastCommit > 0 {
+			linger.Reset(min(lastCommit/2, maxLinger))
+		wait:
+			for len(batch) < want {
+				select {
+				case o := <-db.ops:
+					batch = append(batch, o)
+				case <-linger.C:
+					break wait
+				case <-db.closing:
+					break wait
+				}
+			}
+			linger.Stop()
+		}
+		start := time.Now()
 		db.commit(batch)
+		lastCommit = time.Since(start)
+		callers = len(batch) + len(db.ops)
 	}
 }
 

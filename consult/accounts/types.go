@@ -6,7 +6,8 @@ import (
 	"github.com/moinha/moinha/consult"
 )
 
-// User is a staff account of this node.
+// User is a staff account of this node. The Service's methods return it
+// without PasswordHash; only the stored record has it.
 type User struct {
 	Username     string       `json:"username"`
 	Role         consult.Role `json:"role"`
@@ -19,7 +20,8 @@ type User struct {
 	Updated      time.Time    `json:"updated"`
 }
 
-// Session is what a valid token stands for.
+// Session is what a valid token stands for. It is stored under the
+// SHA-256 of the token, never the token itself.
 type Session struct {
 	Username string       `json:"username"`
 	Role     consult.Role `json:"role"`
