@@ -1,6 +1,52 @@
 // Package federation owns the node's place in the network: its libp2p
-// identity and host, the charter and membership certificates, signed record
-// replication (gossip and the /moinha/sync/1 anti-entropy protocol), and
-// direct streams to other members. It moves signed records and messages
-// without knowing what a facility or a referral is.
+// identity and host, admission of members (a connection gater and a hello
+// protocol checking membership certificates), the membership table, and
+// the replication of signed records by gossip and anti-entropy sync. It
+// moves signed records without knowing what a facility or a referral is.
+// The charter, certificates and revocations themselves — pure crypto, no
+// network — are in the sub-package charter.
+//
+// # Records
+//
+// A [Record] {Origin, Kind, Key, Version, Deleted, Payload} is sealed in a
+// libp2p signed envelope by its origin, in a signature domain that names the
+// network ID, so a record of another network never verifies. Version is the
+// origin's own counter (persisted, strictly increasing); the highest
+// version of (Origin, Kind, Key) wins on every node. Rules checked on every
+// record, whether it came by gossip, sync or hello: the signature and
+// signer; the origin is a current member (valid certificate, not revoked,
+// not left) — except a member record, which carries its own certificate,
+// and a revocation, which an authority signed; an observer writes nothing
+// but its member and leave records; keys of facility, practitioner,
+// service and availability records start with the origin's province code;
+// payloads are at most [MaxPayload]. An older or equal version is stale:
+// ignored, not rejected.
+//
+// [Federation.Stage] is what the domain calls (it implements
+// consult.Replicator): it versions, seals and stores a record inside the
+// caller's transaction; a publisher goroutine then gossips whatever own
+// records the data file holds beyond what it last published.
+//
+// # Protocols
+//
+// Every protocol ID and the topic carry the first 16 hex characters of the
+// network ID (<net> below); frame.go, hello.go and sync.go describe the
+// frames.
+//
+//	/moinha/<net>/hello/1        membership exchange on every new connection
+//	/moinha/<net>/sync/1         anti-entropy: watermarks in, missing records out
+//	/moinha/<net>/meshsub/1.2.0  gossipsub, topic /moinha/<net>/records/1
+//
+// # Buckets
+//
+// storage.BucketRecords (origin/kind/key → latest record), BucketRecordLog
+// (origin/version → kind/key, for sync), BucketRecordKinds (kind/origin/key
+// → version, for [Federation.Records]), BucketOrigins (origin → highest
+// version and sync watermark), BucketPeers (peer → last seen).
+//
+// # Not yet
+//
+// Direct streams between members (referral offers, call signalling, with a
+// durable outbox) are a later issue. TODO: /moinha/<net>/referral/1 and
+// /moinha/<net>/signal/1.
 package federation

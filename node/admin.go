@@ -48,6 +48,13 @@ func (n *Node) startAdmin() error {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /leave", func(w http.ResponseWriter, r *http.Request) {
+		if err := n.Leave(r.Context()); err != nil {
+			writeErr(w, http.StatusConflict, "not_in_network", err.Error())
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	n.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	n.serve.Add(1)
 	go func() {

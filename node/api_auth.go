@@ -76,9 +76,13 @@ type healthView struct {
 }
 
 func (n *Node) healthz(w http.ResponseWriter, r *http.Request) {
+	peers := 0
+	if n.fed != nil {
+		peers = n.fed.ConnectedPeers()
+	}
 	writeJSON(w, http.StatusOK, healthView{
 		Status: "ok", Province: n.cfg.Province, Name: n.cfg.Name, Role: n.cfg.Role,
-		Peers: 0, Version: Version, Uptime: int64(time.Since(n.started).Seconds()),
+		Peers: peers, Version: Version, Uptime: int64(time.Since(n.started).Seconds()),
 	})
 }
 

@@ -49,6 +49,13 @@ type Config struct {
 	// Logger receives the node's structured logs. Zero means JSON lines on
 	// stderr at LogLevel.
 	Logger *slog.Logger `json:"-"`
+	// GossipHeartbeat and SyncInterval tune the federation (see
+	// federation.Config); zero means its defaults. testnet shortens them.
+	GossipHeartbeat time.Duration `json:"-"`
+	SyncInterval    time.Duration `json:"-"`
+	// alone skips the federation even when a charter is present (Init's
+	// short-lived node that loads sample data).
+	alone bool
 	// NoSync disables fsync: benchmarks of non-durable paths only. Zero
 	// (false) means every acknowledged write is on disk.
 	NoSync bool `json:"-"`

@@ -75,6 +75,7 @@ func Init(ctx context.Context, o InitOptions) (peer.ID, error) {
 		return "", err
 	}
 	quiet := cfg
+	quiet.alone = true
 	quiet.Logger = o.Logger
 	if quiet.Logger == nil {
 		quiet.Logger = slog.New(slog.DiscardHandler)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/moinha/moinha/consult"
 	"github.com/moinha/moinha/consult/accounts"
 	"github.com/moinha/moinha/consult/booking"
 	"github.com/moinha/moinha/consult/directory"
@@ -37,6 +38,7 @@ type Node struct {
 	started time.Time
 
 	db    *storage.DB
+	fed   *federation.Federation // nil for a lone node (no charter/certificate)
 	dir   *directory.Service
 	book  *booking.Service
 	acct  *accounts.Service
@@ -73,7 +75,15 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, log: log, key: key, peer: id, db: db, reg: prometheus.NewRegistry()}
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.met = newMetrics(n.reg)
-	n.dir = directory.New(db, cfg.Province, nil)
+	if err := n.openFederation(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var repl consult.Replicator // stays a nil interface for a lone node
+	if n.fed != nil {
+		repl = n.fed
+	}
+	n.dir = directory.New(db, cfg.Province, repl)
 	n.book = booking.New(db, n.dir, booking.Options{})
 	n.acct = accounts.New(db, accounts.Options{})
 	return n, nil
@@ -102,6 +112,16 @@ func (n *Node) Start(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+	}
+	if n.fed != nil {
+		if err := n.fed.Start(ctx); err != nil {
+			ln.Close()
+			return fmt.Errorf("node: federation: %w", err)
+		}
+		if err := n.shareOwnRecords(ctx); err != nil {
+			ln.Close()
+			return fmt.Errorf("node: share directory: %w", err)
+		}
 	}
 	if err := n.startAdmin(); err != nil {
 		ln.Close()
@@ -147,6 +167,11 @@ func (n *Node) Close() error {
 			_ = os.Remove(filepath.Join(n.cfg.DataDir, AdminSocket))
 		}
 		n.serve.Wait()
+		if n.fed != nil {
+			if err := n.fed.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("federation: %w", err))
+			}
+		}
 		if err := n.db.Close(); err != nil {
 			errs = append(errs, err)
 		}
@@ -154,6 +179,17 @@ func (n *Node) Close() error {
 		n.log.Info("node stopped")
 	})
 	return n.closeErr
+}
+
+// Abort stops the node at once, as close to a crash as one process
+// allows: open HTTP connections are cut, nothing is drained or announced.
+// Whatever was committed stays in the data file; nothing else survives.
+func (n *Node) Abort() error {
+	if n.http != nil {
+		_ = n.http.Close()
+	}
+	n.cfg.ShutdownTimeout = time.Nanosecond
+	return n.Close()
 }
 
 // Directory, Booking, Accounts and DB expose the services to in-process

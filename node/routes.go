@@ -64,8 +64,15 @@ func (n *Node) routes() http.Handler {
 	h("GET /api/v1/appointments/{code}", n.getAppointment)
 	h("POST /api/v1/appointments/{code}/{action}", n.appointmentAction)
 
+	h("GET /api/v1/network/members", n.need(anyUser, n.networkMembers))
+	h("POST /api/v1/network/leave", n.need(admins, n.networkLeave))
+	h("GET /api/v1/network/availability", n.need(anyUser, n.networkAvailability))
+	h("PUT /api/v1/availability/{specialty}", n.need(admins, n.putAvailability))
+
 	h("GET /api/v1/users", n.need(admins, n.listUsers))
 	h("POST /api/v1/users", n.need(admins, n.addUser))
+
+	mux.Handle("/", n.webApp()) // the web app (node/web): pages and /static/
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "no_route", "no such API route: "+r.Method+" "+r.URL.Path)

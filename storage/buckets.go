@@ -26,6 +26,8 @@ const (
 	BucketCalls         Bucket = "calls"         // call ID → call
 	BucketStats         Bucket = "stats"         // stats history and counters
 	BucketSettings      Bucket = "settings"      // node-local settings (e.g. availability)
+	BucketRecordLog     Bucket = "record_log"    // replicated records: origin/version (8 bytes BE) → kind/key, latest versions only
+	BucketRecordKinds   Bucket = "record_kinds"  // replicated records: kind/origin/key → version
 )
 
 // allBuckets lists every bucket of the current schema.
@@ -34,7 +36,7 @@ var allBuckets = []Bucket{
 	BucketAppointments, BucketApptCodes, BucketApptByDay, BucketSlotUse,
 	BucketUsers, BucketSessions, BucketOutbox, BucketAudit, BucketRecords,
 	BucketOrigins, BucketPeers, BucketReferrals, BucketInboxSeen, BucketCalls,
-	BucketStats, BucketSettings,
+	BucketStats, BucketSettings, BucketRecordLog, BucketRecordKinds,
 }
 
 // Keys in BucketMeta.

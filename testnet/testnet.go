@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
+	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
+
+	"github.com/moinha/moinha/federation/charter"
 	"github.com/moinha/moinha/node"
 )
 
@@ -34,6 +37,12 @@ type Options struct {
 	NoSync bool
 	// Logger receives every node's logs. Zero means discard.
 	Logger *slog.Logger
+	// GossipHeartbeat and SyncInterval tune every node's federation. Zero
+	// means 100 ms and 2 s: a small local network converges at once.
+	GossipHeartbeat time.Duration
+	SyncInterval    time.Duration
+	// Alone starts the nodes without a charter: no federation at all.
+	Alone bool
 }
 
 // Node is one member of the test network.
@@ -52,7 +61,8 @@ type Net struct {
 	Nodes   []*Node
 	opts    Options
 	tempDir string
-	mu      sync.Mutex // guards Nodes[i].Node during Restart
+	authKey crypto.PrivKey
+	charter charter.Charter
 }
 
 // Start creates and starts the network; it returns once every node serves.
@@ -77,6 +87,17 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 		}
 		o.Dir, net.tempDir = d, d
 		net.opts.Dir = d
+	}
+	if o.GossipHeartbeat == 0 {
+		net.opts.GossipHeartbeat = 100 * time.Millisecond
+	}
+	if o.SyncInterval == 0 {
+		net.opts.SyncInterval = 2 * time.Second
+	}
+	if !o.Alone {
+		if err := net.makeCharter(); err != nil {
+			return nil, err
+		}
 	}
 	total := o.Provinces
 	if o.Observer {
@@ -107,14 +128,35 @@ func (net *Net) addNode(ctx context.Context, i int, code, role string) (*Node, e
 	if role == "observer" {
 		name = "Bộ Y tế (quan sát)"
 	}
-	if _, err := node.Init(ctx, node.InitOptions{DataDir: dir, Province: code, Name: name, Role: role,
-		Sample: role != "observer", Full: net.opts.FullSize, Seed: net.opts.Seed + int64(i)}); err != nil {
+	chPath := ""
+	if !net.opts.Alone {
+		chPath = filepath.Join(net.opts.Dir, "charter.json")
+	}
+	id, err := node.Init(ctx, node.InitOptions{DataDir: dir, Province: code, Name: name, Role: role,
+		Charter: chPath, Sample: role != "observer", Full: net.opts.FullSize, Seed: net.opts.Seed + int64(i)})
+	if err != nil {
 		return nil, fmt.Errorf("testnet: init %s: %w", code, err)
 	}
 	cfg, err := node.LoadConfig(dir)
 	if err != nil {
 		return nil, err
 	}
+	if !net.opts.Alone {
+		cert, err := charter.Admit(net.charter, net.authKey, id, code, cfg.Name, charter.Role(role), 365*24*time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		if err := charter.WriteCertificate(filepath.Join(dir, node.CertName), cert); err != nil {
+			return nil, err
+		}
+		if len(net.Nodes) > 0 && net.Nodes[0].Federation() != nil {
+			for _, a := range net.Nodes[0].Federation().Addrs() {
+				cfg.Bootstrap = append(cfg.Bootstrap, a.String())
+			}
+		}
+	}
+	cfg.GossipHeartbeat = net.opts.GossipHeartbeat
+	cfg.SyncInterval = net.opts.SyncInterval
 	cfg.HTTPAddr = "127.0.0.1:0"
 	if net.opts.HTTPBase > 0 {
 		cfg.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", net.opts.HTTPBase+i)
@@ -136,6 +178,14 @@ func (net *Net) addNode(ctx context.Context, i int, code, role string) (*Node, e
 	if err := n.Start(ctx); err != nil {
 		n.Close()
 		return nil, err
+	}
+	// Pin the chosen ports so that Restart comes back on the same addresses.
+	cfg.HTTPAddr = n.HTTPAddr()
+	if f := n.Federation(); f != nil {
+		cfg.P2PAddrs = nil
+		for _, a := range f.ListenAddrs() {
+			cfg.P2PAddrs = append(cfg.P2PAddrs, a.String())
+		}
 	}
 	return &Node{Node: n, Name: cfg.Name, Province: code, Role: role, DataDir: dir, Users: users, cfg: cfg}, nil
 }
@@ -188,4 +238,20 @@ func (net *Net) WriteManifest(path string) error {
 		return err
 	}
 	return os.WriteFile(path, append(raw, '\n'), 0o600)
+}
+
+func (net *Net) makeCharter() error {
+	key, err := charter.CreateAuthorityKey(filepath.Join(net.opts.Dir, "authority.key"))
+	if err != nil {
+		return err
+	}
+	ch, err := charter.NewCharter("Mọi Nhà testnet", key)
+	if err != nil {
+		return err
+	}
+	if err := charter.WriteCharter(filepath.Join(net.opts.Dir, "charter.json"), ch); err != nil {
+		return err
+	}
+	net.authKey, net.charter = key, ch
+	return nil
 }

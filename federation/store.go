@@ -1,0 +1,190 @@
+package federation
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/moinha/moinha/storage"
+)
+
+// The storage layout of replicated records (one bbolt file per node):
+//
+//	BucketRecords      origin/kind/key           → storedRecord (latest version only)
+//	BucketRecordLog    origin/version (8 B, BE)  → kind/key, one entry per stored record
+//	BucketRecordKinds  kind/origin/key           → version
+//	BucketOrigins      origin                    → originState
+//
+// Origins are peer IDs in their string (base58) form, which holds no "/";
+// kinds hold no "/" either, so keys split unambiguously. When a newer
+// version of a record arrives, the old one's log entry is removed, so the
+// log of an origin lists exactly its latest records in version order: what
+// sync streams to a peer that has seen the origin up to some version.
+
+// storedRecord is a record as kept on disk: its version, its tombstone
+// flag, and the signed envelope it arrived in (re-sent verbatim by sync).
+type storedRecord struct {
+	V uint64 `json:"v"`
+	D bool   `json:"d,omitempty"`
+	E []byte `json:"e"`
+}
+
+// originState is what a node knows of one origin's versions.
+type originState struct {
+	// Max is the highest version stored from the origin. For this node's
+	// own origin it is the version counter: the next own record gets Max+1.
+	Max uint64 `json:"max"`
+	// Synced is a watermark: every record the origin wrote up to this
+	// version is here (or was superseded by a later one). Sync asks peers
+	// for what lies above it. Gossip advances it only over contiguous
+	// versions; sync advances it to what the peer that answered had.
+	Synced uint64 `json:"synced"`
+}
+
+func recordKey(origin peer.ID, kind, key string) string {
+	return origin.String() + "/" + kind + "/" + key
+}
+
+func logPrefix(origin peer.ID) string { return origin.String() + "/" }
+
+func logKey(origin peer.ID, v uint64) string { return logPrefix(origin) + storage.SeqKey(v) }
+
+func kindPrefix(kind string) string { return kind + "/" }
+
+func kindKey(kind string, origin peer.ID, key string) string {
+	return kindPrefix(kind) + origin.String() + "/" + key
+}
+
+// splitKindKey parses a BucketRecordKinds key of kind into origin and key.
+func splitKindKey(kind, k string) (peer.ID, string, error) {
+	rest := strings.TrimPrefix(k, kindPrefix(kind))
+	o, key, ok := strings.Cut(rest, "/")
+	if !ok {
+		return "", "", fmt.Errorf("federation: bad index key %q", k)
+	}
+	origin, err := peer.Decode(o)
+	if err != nil {
+		return "", "", fmt.Errorf("federation: bad index key %q: %w", k, err)
+	}
+	return origin, key, nil
+}
+
+func getOrigin(tx *storage.Tx, origin peer.ID) (originState, error) {
+	var st originState
+	_, err := tx.Get(storage.BucketOrigins, origin.String(), &st)
+	return st, err
+}
+
+// allOrigins returns the state of every origin this node has records of.
+func allOrigins(tx *storage.Tx) (map[peer.ID]originState, error) {
+	out := make(map[peer.ID]originState)
+	err := tx.Scan(storage.BucketOrigins, "", "", func(k string, v storage.Value) error {
+		p, err := peer.Decode(k)
+		if err != nil {
+			return nil // not an origin key; skip
+		}
+		var st originState
+		if err := v.Decode(&st); err != nil {
+			return err
+		}
+		out[p] = st
+		return nil
+	})
+	return out, err
+}
+
+func getStored(tx *storage.Tx, origin peer.ID, kind, key string) (storedRecord, bool, error) {
+	var sr storedRecord
+	ok, err := tx.Get(storage.BucketRecords, recordKey(origin, kind, key), &sr)
+	return sr, ok, err
+}
+
+// putRecord stores r (sealed as env) unless a version at least as new is
+// stored, and reports whether it stored it. self is this node's peer ID:
+// its own origin's watermark always equals its counter.
+func putRecord(tx *storage.Tx, self peer.ID, r Record, env []byte) (bool, error) {
+	old, ok, err := getStored(tx, r.Origin, r.Kind, r.Key)
+	if err != nil {
+		return false, err
+	}
+	if ok && old.V >= r.Version {
+		return false, nil
+	}
+	if ok {
+		if err := tx.Delete(storage.BucketRecordLog, logKey(r.Origin, old.V)); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.Put(storage.BucketRecords, recordKey(r.Origin, r.Kind, r.Key), storedRecord{V: r.Version, D: r.Deleted, E: env}); err != nil {
+		return false, err
+	}
+	if err := tx.Put(storage.BucketRecordLog, logKey(r.Origin, r.Version), r.Kind+"/"+r.Key); err != nil {
+		return false, err
+	}
+	if err := tx.Put(storage.BucketRecordKinds, kindKey(r.Kind, r.Origin, r.Key), r.Version); err != nil {
+		return false, err
+	}
+	st, err := getOrigin(tx, r.Origin)
+	if err != nil {
+		return false, err
+	}
+	st.Max = max(st.Max, r.Version)
+	if r.Origin == self {
+		st.Synced = st.Max
+	} else {
+		advanceSynced(tx, r.Origin, &st)
+	}
+	return true, tx.Put(storage.BucketOrigins, r.Origin.String(), st)
+}
+
+// advanceSynced moves the watermark over versions present in the log.
+func advanceSynced(tx *storage.Tx, origin peer.ID, st *originState) {
+	for tx.Has(storage.BucketRecordLog, logKey(origin, st.Synced+1)) {
+		st.Synced++
+	}
+}
+
+// adoptSynced raises origin's watermark to w: a peer that had every record
+// of origin up to w has sent us all of those we lacked.
+func adoptSynced(tx *storage.Tx, origin peer.ID, w uint64) error {
+	st, err := getOrigin(tx, origin)
+	if err != nil {
+		return err
+	}
+	if w <= st.Synced {
+		return nil
+	}
+	st.Synced = w
+	advanceSynced(tx, origin, &st)
+	return tx.Put(storage.BucketOrigins, origin.String(), st)
+}
+
+// loadStored reads and decodes the stored record at (origin, kind, key).
+func loadStored(tx *storage.Tx, origin peer.ID, kind, key string) (Record, []byte, bool, error) {
+	sr, ok, err := getStored(tx, origin, kind, key)
+	if err != nil || !ok {
+		return Record{}, nil, ok, err
+	}
+	r, err := openUnverified(sr.E)
+	if err != nil {
+		return Record{}, nil, true, fmt.Errorf("federation: stored record %s: %w", recordKey(origin, kind, key), err)
+	}
+	return r, sr.E, true, nil
+}
+
+// scanKind calls fn for every stored record of kind (tombstones included),
+// ordered by origin and key.
+func scanKind(tx *storage.Tx, kind string, fn func(r Record, env []byte) error) error {
+	return tx.Scan(storage.BucketRecordKinds, kindPrefix(kind), "", func(k string, _ storage.Value) error {
+		origin, key, err := splitKindKey(kind, k)
+		if err != nil {
+			return err
+		}
+		r, env, ok, err := loadStored(tx, origin, kind, key)
+		if err != nil || !ok {
+			return err
+		}
+		return fn(r, env)
+	})
+}
