@@ -134,7 +134,14 @@ func (n *Node) Start(ctx context.Context) error {
 			n.log.Error("http serve", "err", err)
 		}
 	}()
-	n.log.Info("node started", "http", ln.Addr().String(), "role", n.cfg.Role, "version", Version)
+	var p2p []string
+	if n.fed != nil {
+		for _, a := range n.fed.Addrs() {
+			p2p = append(p2p, a.String())
+		}
+	}
+	n.log.Info("node started", "http", ln.Addr().String(), "role", n.cfg.Role, "version", Version,
+		"peer", n.peer.String(), "p2p", p2p)
 	return nil
 }
 

@@ -155,3 +155,18 @@ func (net *Net) WaitConnected(ctx context.Context, timeout time.Duration, want i
 		return true, nil
 	})
 }
+
+// AddProvince starts one more province node (the next in the demo order)
+// that bootstraps from the first node only: a late joiner.
+func (net *Net) AddProvince(ctx context.Context) (*Node, error) {
+	i := len(net.Nodes)
+	if i >= len(demoOrder) {
+		return nil, fmt.Errorf("testnet: no province left to add")
+	}
+	nd, err := net.addNode(ctx, i, demoOrder[i], "province")
+	if err != nil {
+		return nil, err
+	}
+	net.Nodes = append(net.Nodes, nd)
+	return nd, nil
+}
