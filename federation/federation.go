@@ -40,6 +40,8 @@ type Federation struct {
 	metrics  *metrics
 	events   eventQueue
 	hooks    testHooks
+	gater    *gater
+	direct   *directState // durable direct messages (direct.go)
 
 	protoHello protocol.ID
 	protoSync  protocol.ID
@@ -58,7 +60,6 @@ type Federation struct {
 	cancel context.CancelFunc
 	host   host.Host
 	cm     *connmgr.BasicConnMgr
-	gater  *gater
 	ps     *pubsub.PubSub
 	topic  *pubsub.Topic
 	sub    *pubsub.Subscription
@@ -146,6 +147,7 @@ func New(cfg Config) (*Federation, error) {
 		dialBackoff: make(map[peer.ID]backoff),
 	}
 	f.events.init()
+	f.gater = newGater(f)
 	f.members = newMembership(nil)
 	f.metrics = newMetrics(f.ConnectedPeers)
 	if err := f.load(now); err != nil {
@@ -156,6 +158,9 @@ func New(cfg Config) (*Federation, error) {
 		if err := cfg.Registerer.Register(f.metrics); err != nil {
 			return nil, fmt.Errorf("federation: register metrics: %w", err)
 		}
+	}
+	if err := f.initDirect(); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -244,6 +249,7 @@ func (f *Federation) Start(ctx context.Context) (err error) {
 	})
 	f.host.SetStreamHandler(f.protoHello, f.handleHello)
 	f.host.SetStreamHandler(f.protoSync, f.handleSync)
+	f.startDirect()
 	if err := f.startGossip(); err != nil {
 		return err
 	}
@@ -357,6 +363,7 @@ func (f *Federation) Close() error {
 		if f.cfg.Registerer != nil {
 			f.cfg.Registerer.Unregister(f.metrics)
 		}
+		f.closeDirect()
 	})
 	return f.closeErr
 }

@@ -60,6 +60,7 @@ func (f *Federation) onConnected(c network.Conn) {
 			defer cancel()
 			if reason, err := f.sayHello(ctx, p); err != nil {
 				if f.ctx.Err() == nil && !sess.isVerified() {
+					f.dialFailed(p)
 					f.refuse(p, reason, err)
 				}
 			}
@@ -216,6 +217,15 @@ func (f *Federation) onAdmitted(p peer.ID) {
 	f.forgetBackoff(p)
 	now := time.Now()
 	f.members.setOnline(p, true, now)
+	if f.host.Network().Connectedness(p) != network.Connected {
+		// It hung up while we checked its hello, and onDisconnected may
+		// have run before the session was verified: undo.
+		f.sessMu.Lock()
+		delete(f.sessions, p)
+		f.sessMu.Unlock()
+		f.members.setOnline(p, false, now)
+		return
+	}
 	f.cm.Protect(p, protectTag)
 	f.enqueueSync(p)
 	f.spawn(func() { f.persistLastSeen(p, now) })

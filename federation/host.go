@@ -35,7 +35,6 @@ func (f *Federation) newHost() (host.Host, error) {
 		return nil, err
 	}
 	f.cm = cm
-	f.gater = newGater(f)
 	h, err := libp2p.New(
 		libp2p.Identity(f.key),
 		libp2p.ListenAddrStrings(f.cfg.ListenAddrs...),

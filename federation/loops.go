@@ -138,14 +138,11 @@ func (f *Federation) dialDue(p peer.ID, now time.Time) bool {
 	return !ok || !now.Before(b.next)
 }
 
-// dialed records the outcome of a dial of p.
-func (f *Federation) dialed(p peer.ID, err error) {
+// dialFailed backs off redials of p: a dial failed, or p refused our
+// hello. Admission (onAdmitted) clears the backoff.
+func (f *Federation) dialFailed(p peer.ID) {
 	f.queueMu.Lock()
 	defer f.queueMu.Unlock()
-	if err == nil {
-		delete(f.dialBackoff, p)
-		return
-	}
 	b := f.dialBackoff[p]
 	b.delay = min(max(2*b.delay, f.cfg.SyncInterval), 8*f.cfg.SyncInterval, maxRedialDelay)
 	b.next = time.Now().Add(b.delay)
@@ -180,8 +177,8 @@ func (f *Federation) dialLoop() {
 		// them yet) plus whatever the peerstore knows (Bootstrap).
 		err := f.host.Connect(ctx, peer.AddrInfo{ID: p, Addrs: f.members.addrs(p)})
 		cancel()
-		f.dialed(p, err)
 		if err != nil {
+			f.dialFailed(p)
 			f.log.Debug("dial", "peer", p, "err", err)
 		}
 	}

@@ -2,7 +2,9 @@ package federation
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,4 +252,42 @@ func TestOnLeaveSparedWhileProvinceHasAnotherNode(t *testing.T) {
 		return false
 	}, "leave to arrive")
 	assert.Empty(t, tn.nodes[1].leftProvinces())
+}
+
+func TestApplyFailureIsRetriedBySync(t *testing.T) {
+	var poisoned atomic.Bool
+	poisoned.Store(true)
+	tn := newTestNet(t)
+	tn.start(2, func(i int, cfg *Config) {
+		if i != 1 {
+			return
+		}
+		next := cfg.Apply
+		cfg.Apply = func(tx *storage.Tx, r Record) error {
+			if r.Key == "P00-poison" && poisoned.Load() {
+				return errors.New("directory says no")
+			}
+			return next(tx, r)
+		}
+	})
+	tn.waitMesh()
+	a, b := tn.nodes[0], tn.nodes[1]
+	require.NoError(t, a.db.Update(context.Background(), func(tx *storage.Tx) error {
+		for _, k := range []string{"P00-one", "P00-poison", "P00-two"} {
+			if err := a.f.Stage(tx, KindFacility, k, []byte(`{}`), false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	waitAllHave(t, []*testNode{b}, a.id, KindFacility, "P00-one", 1)
+	waitAllHave(t, []*testNode{b}, a.id, KindFacility, "P00-two", 1)
+	assert.False(t, b.has(a.id, KindFacility, "P00-poison", 1), "stored although Apply failed")
+
+	poisoned.Store(false)
+	waitAllHave(t, []*testNode{b}, a.id, KindFacility, "P00-poison", 1)
+	b.mu.Lock()
+	_, ok := b.applied[recordKey(a.id, KindFacility, "P00-poison")]
+	b.mu.Unlock()
+	assert.True(t, ok)
 }
