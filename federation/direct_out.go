@@ -1,0 +1,455 @@
+package federation
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/moinha/moinha/storage"
+)
+
+// directWorker is the delivery loop of one destination. Its goroutine
+// (deliverLoop) owns the delivery state; others only signal it. It ends
+// when the destination's outbox is empty and nothing more is expected, and
+// wakeDirect starts a new one when needed.
+type directWorker struct {
+	peer peer.ID
+	wake chan struct{} // capacity 1
+	// reconnected is set by a Connected notification: retry now, whatever
+	// the backoff. Guarded by directState.outMu.
+	reconnected bool
+	// hints are IDs of messages enqueued by transactions that may not have
+	// committed yet, with how long to look for them. Guarded by
+	// directState.outMu.
+	hints map[string]time.Time
+}
+
+func (w *directWorker) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// wakeDirect makes sure p's delivery loop runs and signals it. hint is the
+// ID of a message just enqueued ("" for none); connected says p just
+// connected. Before Start and after Close it does nothing (Start's sweep
+// picks up what the outbox holds).
+func (f *Federation) wakeDirect(p peer.ID, hint string, connected bool) {
+	d := f.direct
+	d.outMu.Lock()
+	w := d.workers[p]
+	if w == nil {
+		if connected {
+			// Most connections have nothing queued: let the sweeper's
+			// check decide instead of starting a loop per connection.
+			d.outMu.Unlock()
+			f.spawn(func() { f.wakeIfQueued(p) })
+			return
+		}
+		w = &directWorker{peer: p, wake: make(chan struct{}, 1), hints: make(map[string]time.Time)}
+		if !f.spawn(func() { f.deliverLoop(w) }) {
+			d.outMu.Unlock()
+			return
+		}
+		d.workers[p] = w
+	}
+	if hint != "" {
+		w.hints[hint] = time.Now().Add(directHintWait)
+	}
+	if connected {
+		w.reconnected = true
+	}
+	d.outMu.Unlock()
+	w.signal()
+}
+
+// wakeIfQueued starts p's loop if the outbox holds messages for it.
+func (f *Federation) wakeIfQueued(p peer.ID) {
+	var n int
+	err := f.db.View(func(tx *storage.Tx) error {
+		msgs, err := tx.Outbox(p.String(), time.Time{}, 1)
+		n = len(msgs)
+		return err
+	})
+	if err == nil && n > 0 {
+		f.wakeDirect(p, "", false)
+	}
+}
+
+// directSweepLoop starts the loops of destinations with queued messages:
+// at start, and every directSweepEvery in case a loop retired while a
+// slow transaction was still committing its message.
+func (f *Federation) directSweepLoop() {
+	for {
+		dests, err := f.outboxDests()
+		if err != nil && f.ctx.Err() == nil {
+			f.log.Warn("direct: scan outbox", "err", err)
+		}
+		for _, p := range dests {
+			f.wakeDirect(p, "", false)
+		}
+		t := time.NewTimer(directSweepEvery)
+		select {
+		case <-t.C:
+		case <-f.ctx.Done():
+			t.Stop()
+			return
+		}
+	}
+}
+
+// retire removes w from the table unless something is pending for it; it
+// reports whether the loop should end.
+func (f *Federation) retire(w *directWorker) bool {
+	d := f.direct
+	d.outMu.Lock()
+	defer d.outMu.Unlock()
+	if len(w.wake) > 0 || len(w.hints) > 0 {
+		return false
+	}
+	delete(d.workers, w.peer)
+	return true
+}
+
+// noteSeen drops the hints of messages found in the outbox (their
+// transactions committed) and of hints past their time; it reports whether
+// hints remain.
+func (f *Federation) noteSeen(w *directWorker, msgs []storage.OutboxMessage, now time.Time) bool {
+	d := f.direct
+	d.outMu.Lock()
+	defer d.outMu.Unlock()
+	for _, m := range msgs {
+		delete(w.hints, m.ID)
+	}
+	for id, until := range w.hints {
+		if now.After(until) {
+			delete(w.hints, id)
+		}
+	}
+	return len(w.hints) > 0
+}
+
+func (f *Federation) takeReconnected(w *directWorker) bool {
+	d := f.direct
+	d.outMu.Lock()
+	defer d.outMu.Unlock()
+	r := w.reconnected
+	w.reconnected = false
+	return r
+}
+
+// deliverLoop sends p's queued messages in order until none are left.
+func (f *Federation) deliverLoop(w *directWorker) {
+	attempts := 0
+	poll := 100 * time.Microsecond
+	for f.ctx.Err() == nil {
+		msgs, err := f.queued(w.peer)
+		if err != nil {
+			if f.ctx.Err() == nil {
+				f.log.Warn("direct: read outbox", "peer", w.peer, "err", err)
+			}
+			if !f.sleepDirect(w, time.Second, false) {
+				return
+			}
+			continue
+		}
+		hinted := f.noteSeen(w, msgs, time.Now())
+		if len(msgs) == 0 {
+			if !hinted {
+				if f.retire(w) {
+					return
+				}
+				continue
+			}
+			// A transaction that enqueued a message has not committed yet
+			// (or rolled back): look again shortly, or when Flush says so.
+			if !f.sleepDirect(w, poll, true) {
+				return
+			}
+			poll = min(2*poll, 2*time.Millisecond)
+			continue
+		}
+		poll = 100 * time.Microsecond
+		if _, _, left, revoked := f.members.cert(w.peer); left || revoked {
+			f.dropQueued(w.peer, msgs, left, revoked)
+			continue
+		}
+		if err := f.deliver(w.peer, msgs); err != nil {
+			attempts++
+			f.direct.failures.Add(1)
+			delay := retryDelay(attempts)
+			if f.ctx.Err() == nil {
+				f.log.Debug("direct: delivery failed", "peer", w.peer, "messages", len(msgs),
+					"attempt", attempts, "retry_in", delay, "err", err)
+			}
+			if !f.sleepDirect(w, delay, false) {
+				return
+			}
+			continue
+		}
+		attempts = 0
+	}
+}
+
+// sleepDirect waits for d, ctx, or a signal. During a backoff (anyWake
+// false) only a reconnection of the peer ends the wait early: a new
+// message for an unreachable peer must not cause a retry storm. It
+// reports false when the federation is closing.
+func (f *Federation) sleepDirect(w *directWorker, d time.Duration, anyWake bool) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		case <-w.wake:
+			if anyWake || f.takeReconnected(w) ||
+				f.host.Network().Connectedness(w.peer) == network.Connected {
+				return true
+			}
+		}
+	}
+}
+
+// retryDelay is the backoff before attempt n+1: exponential from
+// directRetryBase, capped at directRetryMax, with full jitter in its upper
+// half.
+func retryDelay(n int) time.Duration {
+	d := directRetryMax
+	if n < 20 {
+		d = min(directRetryBase<<(n-1), directRetryMax)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// queued reads the next batch for p: up to maxDirectBatch messages and
+// maxDirectBatchBytes of payload (always at least one message).
+func (f *Federation) queued(p peer.ID) ([]storage.OutboxMessage, error) {
+	var msgs []storage.OutboxMessage
+	err := f.db.View(func(tx *storage.Tx) error {
+		var err error
+		msgs, err = tx.Outbox(p.String(), time.Time{}, maxDirectBatch)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for i, m := range msgs {
+		total += len(m.Payload)
+		if i > 0 && total > maxDirectBatchBytes {
+			return msgs[:i], nil
+		}
+	}
+	return msgs, nil
+}
+
+// dropQueued removes messages for a peer that left or was revoked: no one
+// will ever acknowledge them. The domain learns of the departure through
+// Config.OnLeave and re-routes its work.
+func (f *Federation) dropQueued(p peer.ID, msgs []storage.OutboxMessage, left, revoked bool) {
+	err := f.db.Update(f.ctx, func(tx *storage.Tx) error {
+		for _, m := range msgs {
+			if err := tx.AckOutbox(m.Key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	f.direct.dropped.Add(uint64(len(msgs)))
+	f.log.Warn("direct: destination gone, messages dropped", "peer", p, "messages", len(msgs),
+		"left", left, "revoked", revoked)
+}
+
+// errRetryLater means the receiver asked for some messages again later.
+var errRetryLater = errors.New("receiver asked to retry")
+
+// deliver sends msgs to p over one stream and settles the outbox with the
+// acknowledgements: stored, duplicate and refused messages leave it.
+func (f *Federation) deliver(p peer.ID, msgs []storage.OutboxMessage) error {
+	size := 0
+	for _, m := range msgs {
+		size += len(m.Payload) + directHeaderMax
+	}
+	if f.host.Network().Connectedness(p) != network.Connected {
+		ctx, cancel := context.WithTimeout(f.ctx, directDialTime)
+		err := f.host.Connect(ctx, peer.AddrInfo{ID: p, Addrs: f.members.addrs(p)})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("dial: %w", err)
+		}
+	}
+	if err := f.awaitHello(p); err != nil {
+		return err
+	}
+	acks, err := f.exchange(p, size, func(bw *bufio.Writer) error {
+		for _, m := range msgs {
+			body := encodeDirectMsg(directMsg{id: m.ID, kind: m.Kind, province: f.cert.Province, payload: m.Payload})
+			if _, err := bw.Write(appendDirectFrame(nil, frameDirectMsg, body)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, len(msgs))
+	if err != nil {
+		return err
+	}
+	var settled []storage.OutboxMessage
+	retry := 0
+	for _, m := range msgs {
+		a, ok := acks[m.ID]
+		switch {
+		case !ok || a.status == ackRetry:
+			retry++
+		case a.status == ackRefused:
+			settled = append(settled, m)
+			f.direct.refusedOut.Add(1)
+			f.log.Warn("direct: message refused by receiver", "peer", p, "id", m.ID, "kind", m.Kind, "reason", a.reason)
+		default:
+			settled = append(settled, m)
+			f.direct.delivered.Add(1)
+		}
+	}
+	if len(settled) > 0 {
+		err := f.db.Update(f.ctx, func(tx *storage.Tx) error {
+			for _, m := range settled {
+				if err := tx.AckOutbox(m.Key); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("settle outbox: %w", err)
+		}
+	}
+	if retry > 0 {
+		return fmt.Errorf("%w: %d of %d messages", errRetryLater, retry, len(msgs))
+	}
+	return nil
+}
+
+// awaitHello waits until p passed the hello on this connection, so that it
+// knows this node's membership before it gets a message.
+func (f *Federation) awaitHello(p peer.ID) error {
+	sess := f.session(p)
+	t := time.NewTimer(f.cfg.HelloTimeout)
+	defer t.Stop()
+	select {
+	case <-sess.verified:
+		return nil
+	case <-t.C:
+		return errors.New("peer did not complete the hello")
+	case <-f.ctx.Done():
+		return f.ctx.Err()
+	}
+}
+
+// exchange opens a direct stream to p, lets write fill it, closes the
+// write side and reads up to n acks, all within deadlines for size bytes.
+func (f *Federation) exchange(p peer.ID, size int, write func(*bufio.Writer) error, n int) (map[string]directAck, error) {
+	f.direct.attempts.Add(1)
+	timeout := transferTimeout(size)
+	ctx, cancel := context.WithTimeout(f.ctx, timeout)
+	defer cancel()
+	s, err := f.host.NewStream(network.WithNoDial(ctx, "direct"), p, f.direct.proto)
+	if err != nil {
+		return nil, fmt.Errorf("open stream: %w", err)
+	}
+	defer s.Close()
+	_ = s.SetDeadline(time.Now().Add(timeout))
+	bw := bufio.NewWriterSize(s, 64<<10)
+	if err := write(bw); err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	if err := s.CloseWrite(); err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("close write: %w", err)
+	}
+	acks := make(map[string]directAck, n)
+	rd := bufio.NewReader(s)
+	for len(acks) < n {
+		typ, body, err := readDirectFrame(rd, maxAckFrame)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.Reset()
+			return acks, fmt.Errorf("read ack: %w", err)
+		}
+		if typ != frameDirectAck {
+			s.Reset()
+			return acks, fmt.Errorf("%w: frame type %q", errDirectFrame, typ)
+		}
+		a, err := decodeDirectAck(body)
+		if err != nil {
+			s.Reset()
+			return acks, err
+		}
+		acks[a.id] = a
+	}
+	return acks, nil
+}
+
+// SendNow sends one message to p at once, without the outbox and without
+// this node's own checks (observer, membership, size), and returns the
+// receiver's answer. It is for tests and diagnostics — forged, replayed
+// and observer messages must be refused by the receiver whatever the
+// sender does — and production code has no reason to call it.
+func (f *Federation) SendNow(ctx context.Context, p peer.ID, kind, id string, payload []byte) (DirectAck, error) {
+	if f.host == nil {
+		return DirectAck{}, ErrNotStarted
+	}
+	if f.host.Network().Connectedness(p) != network.Connected {
+		if err := f.host.Connect(ctx, peer.AddrInfo{ID: p, Addrs: f.members.addrs(p)}); err != nil {
+			return DirectAck{}, err
+		}
+	}
+	if err := f.awaitHello(p); err != nil {
+		return DirectAck{}, err
+	}
+	acks, err := f.exchange(p, len(payload), func(bw *bufio.Writer) error {
+		body := encodeDirectMsg(directMsg{id: id, kind: kind, province: f.cert.Province, payload: payload})
+		_, err := bw.Write(appendDirectFrame(nil, frameDirectMsg, body))
+		return err
+	}, 1)
+	if err != nil {
+		return DirectAck{}, err
+	}
+	a, ok := acks[id]
+	if !ok {
+		return DirectAck{}, errors.New("federation: no ack")
+	}
+	return DirectAck{Status: ackName(a.status), Reason: a.reason}, nil
+}
+
+func ackName(s byte) string {
+	switch s {
+	case ackStored:
+		return "stored"
+	case ackDuplicate:
+		return "duplicate"
+	case ackRetry:
+		return "retry"
+	default:
+		return "refused"
+	}
+}
