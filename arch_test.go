@@ -30,7 +30,9 @@ func deps(t *testing.T, pattern string) map[string][]string {
 	return m
 }
 
-func under(pkg, root string) bool { return pkg == mod+"/"+root || strings.HasPrefix(pkg, mod+"/"+root+"/") }
+func under(pkg, root string) bool {
+	return pkg == mod+"/"+root || strings.HasPrefix(pkg, mod+"/"+root+"/")
+}
 
 func TestImportArrows(t *testing.T) {
 	all := deps(t, "./...")
