@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +49,7 @@ func TestListFacilities(t *testing.T) {
 		cursor := ""
 		for range 1000 {
 			var p facilityPage
-			tn.do(t, req{method: "GET", path: "/api/v1/facilities?" + query + "&limit=" + strconv.Itoa(limit) + "&cursor=" + queryEscape(cursor)}).
+			tn.do(t, req{method: "GET", path: "/api/v1/facilities?" + query + "&limit=" + strconv.Itoa(limit) + "&cursor=" + url.QueryEscape(cursor)}).
 				ok(t, http.StatusOK, &p)
 			assert.LessOrEqual(t, len(p.Items), limit)
 			all = append(all, p.Items...)
@@ -116,7 +117,7 @@ func TestListFacilities(t *testing.T) {
 		whole := listAll(t, "province="+province, 500)
 		target := whole[len(whole)/2]
 		q := directory.Fold(target.Name)
-		got := listAll(t, "q="+queryEscape(strings.ToUpper(q)), 50)
+		got := listAll(t, "q="+url.QueryEscape(strings.ToUpper(q)), 50)
 		assert.Contains(t, ids(got), target.ID)
 	})
 }

@@ -147,7 +147,9 @@ func TestBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			before := snapshot(t, tn.DB())
 			r := tn.do(t, c.r)
-			r.fails(t, c.status, c.code)
+			e := r.fails(t, c.status, c.code)
+			assert.NotContains(t, e.Error.Message, "booking.", "no Go type names in messages")
+			assert.NotContains(t, e.Error.Message, "directory.", "no Go type names in messages")
 			after := snapshot(t, tn.DB())
 			assert.Equal(t, before, after, "a refused request changed nothing")
 		})

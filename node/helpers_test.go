@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -423,6 +422,3 @@ func (tn *testNode) seats(t testing.TB, want int) []seat {
 	require.GreaterOrEqual(t, len(out), want, "not enough free seats in the sample's schedules")
 	return out
 }
-
-// queryEscape is url.QueryEscape, short.
-func queryEscape(s string) string { return url.QueryEscape(s) }

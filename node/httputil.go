@@ -104,6 +104,8 @@ func jsonError(err error) error {
 		return &consult.Error{Kind: errTooLarge, Code: "body_too_large", Message: fmt.Sprintf("body exceeds %d bytes", tooBig.Limit)}
 	case errors.As(err, &syn):
 		return consult.Errorf(consult.ErrInvalid, "malformed_json", "malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field == "":
+		return consult.Errorf(consult.ErrInvalid, "wrong_type", "the body must be a JSON object, not %s", typ.Value)
 	case errors.As(err, &typ):
 		return consult.Errorf(consult.ErrInvalid, "wrong_type", "field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):

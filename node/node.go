@@ -20,6 +20,7 @@ import (
 	"github.com/moinha/moinha/consult"
 	"github.com/moinha/moinha/consult/accounts"
 	"github.com/moinha/moinha/consult/booking"
+	"github.com/moinha/moinha/consult/calls"
 	"github.com/moinha/moinha/consult/directory"
 	"github.com/moinha/moinha/federation"
 	"github.com/moinha/moinha/storage"
@@ -42,6 +43,7 @@ type Node struct {
 	dir   *directory.Service
 	book  *booking.Service
 	acct  *accounts.Service
+	calls *calls.Service
 	reg   *prometheus.Registry
 	met   *metrics
 	http  *http.Server
@@ -86,6 +88,13 @@ func New(cfg Config) (*Node, error) {
 	n.dir = directory.New(db, cfg.Province, repl)
 	n.book = booking.New(db, n.dir, booking.Options{})
 	n.acct = accounts.New(db, accounts.Options{})
+	if n.calls, err = calls.New(db, n.callsOptions()); err != nil {
+		if n.fed != nil {
+			_ = n.fed.Close()
+		}
+		db.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -174,6 +183,9 @@ func (n *Node) Close() error {
 			_ = os.Remove(filepath.Join(n.cfg.DataDir, AdminSocket))
 		}
 		n.serve.Wait()
+		if err := n.calls.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("calls: %w", err))
+		}
 		if n.fed != nil {
 			if err := n.fed.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("federation: %w", err))

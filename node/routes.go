@@ -69,6 +69,11 @@ func (n *Node) routes() http.Handler {
 	h("GET /api/v1/network/availability", n.need(anyUser, n.networkAvailability))
 	h("PUT /api/v1/availability/{specialty}", n.need(admins, n.putAvailability))
 
+	h("POST /api/v1/calls", n.need(deskRoles, n.createCall))
+	h("GET /api/v1/calls", n.need(deskRoles, n.listCalls))
+	h("GET /api/v1/calls/{id}", n.need(deskRoles, n.getCall))
+	h("GET /api/v1/calls/{id}/signal", n.need(anyUser, n.callSignal))
+
 	h("GET /api/v1/users", n.need(admins, n.listUsers))
 	h("POST /api/v1/users", n.need(admins, n.addUser))
 

@@ -1,0 +1,96 @@
+package node
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+
+	"github.com/moinha/moinha/consult/calls"
+)
+
+// callsOptions configures the calls service from the node's config. The
+// SFU's media socket and the TURN server listen on the HTTP address's IP
+// (127.0.0.1 when it is unspecified), each on a free port; a node that
+// serves HTTP on loopback keeps call media on loopback too (tests, testnet,
+// a single-machine demo).
+// TODO(federation): set Relay to the /moinha/signal/1 sender and hand that
+// protocol's incoming messages to n.calls.HandleRelay.
+func (n *Node) callsOptions() calls.Options {
+	ip := "127.0.0.1"
+	if host, _, err := net.SplitHostPort(n.cfg.HTTPAddr); err == nil {
+		if a := net.ParseIP(host); a != nil && !a.IsUnspecified() {
+			ip = a.String()
+		}
+	}
+	loopback := net.ParseIP(ip).IsLoopback()
+	return calls.Options{
+		Province:  n.cfg.Province,
+		BaseURL:   n.URL,
+		Users:     n.acct,
+		Logger:    n.log,
+		MediaAddr: net.JoinHostPort(ip, "0"),
+		TURNAddr:  net.JoinHostPort(ip, "0"),
+		Loopback:  loopback,
+	}
+}
+
+// Calls is the node's calls service.
+func (n *Node) Calls() *calls.Service { return n.calls }
+
+func caller(r *http.Request) calls.Caller {
+	s := session(r)
+	return calls.Caller{Username: s.Username, Role: s.Role}
+}
+
+func (n *Node) createCall(w http.ResponseWriter, r *http.Request) {
+	var req calls.CreateRequest
+	if err := decode(w, r, 16<<10, &req); err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	res, err := n.calls.Create(r.Context(), caller(r), req)
+	if err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+func (n *Node) listCalls(w http.ResponseWriter, r *http.Request) {
+	limit, cursor, err := page(r)
+	if err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	items, next, err := n.calls.List(caller(r), limit, cursor)
+	if err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
+}
+
+func (n *Node) getCall(w http.ResponseWriter, r *http.Request) {
+	v, err := n.calls.Get(caller(r), r.PathValue("id"))
+	if err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// callSignal upgrades to the call's signalling WebSocket
+// (docs/signalling.md). Observers pass need() here so that the calls
+// service refuses them with its own reason ("observer").
+func (n *Node) callSignal(w http.ResponseWriter, r *http.Request) {
+	if err := n.calls.Accept(w, r, r.PathValue("id"), caller(r)); err != nil {
+		n.fail(w, r, err)
+	}
+}
+
+// Hijack lets the signalling WebSocket take over the connection through
+// the middleware's recorder (which then records 101).
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	s.status, s.wrote = http.StatusSwitchingProtocols, true
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
