@@ -42,6 +42,7 @@ type Federation struct {
 	hooks    testHooks
 	gater    *gater
 	direct   *directState // durable direct messages (direct.go)
+	signal   signalState  // call signalling handler (signal.go)
 
 	protoHello protocol.ID
 	protoSync  protocol.ID

@@ -2,10 +2,12 @@ package node
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/http"
 
 	"github.com/moinha/moinha/consult/calls"
+	"github.com/moinha/moinha/federation"
 )
 
 // callsOptions configures the calls service from the node's config. The
@@ -23,7 +25,12 @@ func (n *Node) callsOptions() calls.Options {
 		}
 	}
 	loopback := net.ParseIP(ip).IsLoopback()
+	var relay calls.Relay // nil interface for a lone node
+	if n.fed != nil {
+		relay = signalRelay{n.fed}
+	}
 	return calls.Options{
+		Relay:     relay,
 		Province:  n.cfg.Province,
 		BaseURL:   n.URL,
 		Users:     n.acct,
@@ -32,6 +39,21 @@ func (n *Node) callsOptions() calls.Options {
 		TURNAddr:  net.JoinHostPort(ip, "0"),
 		Loopback:  loopback,
 	}
+}
+
+// signalRelay carries call signalling to other provinces' nodes over the
+// federation's /moinha/<net>/signal/1 protocol.
+type signalRelay struct{ fed *federation.Federation }
+
+func (r signalRelay) Send(ctx context.Context, toProvince string, msg []byte) error {
+	return r.fed.Signal(ctx, toProvince, msg)
+}
+
+// serveSignalling hands signalling from other provinces to the calls service.
+func (n *Node) serveSignalling() {
+	n.fed.HandleSignal(func(ctx context.Context, from federation.Member, payload []byte) error {
+		return n.calls.HandleRelay(ctx, from.Province, payload)
+	})
 }
 
 // Calls is the node's calls service.

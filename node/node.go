@@ -22,6 +22,8 @@ import (
 	"github.com/moinha/moinha/consult/booking"
 	"github.com/moinha/moinha/consult/calls"
 	"github.com/moinha/moinha/consult/directory"
+	"github.com/moinha/moinha/consult/referral"
+	"github.com/moinha/moinha/consult/stats"
 	"github.com/moinha/moinha/federation"
 	"github.com/moinha/moinha/storage"
 )
@@ -43,13 +45,17 @@ type Node struct {
 	dir   *directory.Service
 	book  *booking.Service
 	acct  *accounts.Service
+	stats *stats.Service // counts, reports and the network's statistics history (stats.go)
 	calls *calls.Service
+	ref   *referral.Service // referrals and consult requests (referrals.go)
 	reg   *prometheus.Registry
 	met   *metrics
 	http  *http.Server
 	admin *http.Server // operator commands on DataDir/admin.sock
 	ln    net.Listener
 	serve sync.WaitGroup // the HTTP serve goroutine
+
+	statsLoop *statsLoop // publishes this node's statistics; nil until Start (stats.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -86,9 +92,18 @@ func New(cfg Config) (*Node, error) {
 		repl = n.fed
 	}
 	n.dir = directory.New(db, cfg.Province, repl)
-	n.book = booking.New(db, n.dir, booking.Options{})
+	n.stats = n.newStats()
+	n.book = booking.New(db, n.dir, booking.Options{OnStatus: n.stats.CountAppointment})
 	n.acct = accounts.New(db, accounts.Options{})
 	if n.calls, err = calls.New(db, n.callsOptions()); err != nil {
+		if n.fed != nil {
+			_ = n.fed.Close()
+		}
+		db.Close()
+		return nil, err
+	}
+	if err := n.openReferrals(); err != nil {
+		_ = n.calls.Close()
 		if n.fed != nil {
 			_ = n.fed.Close()
 		}
@@ -127,6 +142,7 @@ func (n *Node) Start(ctx context.Context) error {
 			ln.Close()
 			return fmt.Errorf("node: federation: %w", err)
 		}
+		n.serveSignalling()
 		if err := n.shareOwnRecords(ctx); err != nil {
 			ln.Close()
 			return fmt.Errorf("node: share directory: %w", err)
@@ -136,6 +152,8 @@ func (n *Node) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	n.startStats()
+	n.ref.Start()
 	n.serve.Add(1)
 	go func() {
 		defer n.serve.Done()
@@ -183,6 +201,8 @@ func (n *Node) Close() error {
 			_ = os.Remove(filepath.Join(n.cfg.DataDir, AdminSocket))
 		}
 		n.serve.Wait()
+		n.stopStats()
+		n.ref.Close()
 		if err := n.calls.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("calls: %w", err))
 		}
