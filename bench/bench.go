@@ -91,6 +91,12 @@ func scenarios() []scenario {
 	return []scenario{
 		{"booking", "durable bookings/s and latency: HTTP on loopback, in-process, and bare bbolt Batch as the floor (full-size province, fsync on)", runBooking},
 		{"rss", "resident memory of a node holding one province's full directory (~500 facilities, ~5,000 staff)", runRSS},
+		{"referral", "referral round trip between two provinces (p50/p99 against the two-fsync floor) and 1,000 referrals in flight among 8 provinces", runReferral},
+		{"referral-nemesis", "referrals while a seeded nemesis kills and restarts nodes (≥ 20 kills); a checker counts lost and duplicated", runReferralNemesis},
+		{"propagation", "time for one record to reach all N nodes (N = 8, 32, 64), p50/p99, against bare gossipsub on the same topology", runPropagation},
+		{"throughput", "highest record rate 32 nodes sustain with every record stored everywhere and no pubsub drop, against bare gossipsub", runThroughput},
+		{"sync", "a new node's sync of a national directory (15,000 facilities, 150,000 health workers) against the Ed25519 floor; its idle memory after", runSync},
+		{"heal", "convergence after a 30 s partition of 32 nodes heals", runHeal},
 	}
 }
 
@@ -100,6 +106,7 @@ func List(w io.Writer) error {
 	for _, s := range scenarios() {
 		fmt.Fprintf(tw, "%s\t%s\n", s.name, s.about)
 	}
+	fmt.Fprintf(tw, "federation\tall of: %s\n", strings.Join(federationScenarios, ", "))
 	return tw.Flush()
 }
 
@@ -111,7 +118,15 @@ func Run(ctx context.Context, o Options) error {
 	if len(o.Scenarios) == 0 {
 		chosen = all
 	}
+	var names []string
 	for _, name := range o.Scenarios {
+		if name == "federation" {
+			names = append(names, federationScenarios...)
+			continue
+		}
+		names = append(names, name)
+	}
+	for _, name := range names {
 		i := slices.IndexFunc(all, func(s scenario) bool { return s.name == name })
 		if i < 0 {
 			names := make([]string, len(all))

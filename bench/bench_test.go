@@ -67,3 +67,28 @@ func TestScenariosShort(t *testing.T) {
 	assert.NotNil(t, figures["booking/http.throughput"].Met)
 	assert.True(t, strings.Contains(strings.Join(doc.Results[1].Notes, " "), "in-process"))
 }
+
+func TestNationalDirectoryShape(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates 34 full-size provinces")
+	}
+	origins, facilities, workers, err := nationalDirectory()
+	require.NoError(t, err)
+	assert.Len(t, origins, 34)
+	assert.InDelta(t, 15000, facilities, 100)
+	assert.InDelta(t, 150000, workers, 500)
+	for _, og := range origins {
+		for _, r := range og.Records {
+			require.True(t, strings.HasPrefix(r.Key, og.Province+"-"), r.Key)
+		}
+	}
+}
+
+func TestListNamesFederationGroup(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, List(&out))
+	assert.Contains(t, out.String(), "federation")
+	for _, s := range federationScenarios {
+		assert.Contains(t, out.String(), s)
+	}
+}

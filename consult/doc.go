@@ -7,7 +7,9 @@
 //     federated replica of every other member's;
 //   - booking: schedules, free slots and residents' appointments;
 //   - accounts: users, password hashing, sessions and lockout;
-//   - sample: realistic Vietnamese sample data for demos, tests and benches.
+//   - sample: realistic Vietnamese sample data for demos, tests and benches;
+//   - stats: the network statistics (daily counts per facility level, small
+//     counts suppressed) and the history of every member's reports.
 //
 // consult never imports federation or node.
 package consult

@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/moinha/moinha/consult"
 	"github.com/moinha/moinha/consult/booking"
 	"github.com/moinha/moinha/consult/directory"
 	"github.com/moinha/moinha/node"
+	"github.com/moinha/moinha/testnet"
 )
 
 // province is the sample province of every test node (Đắk Lắk).
@@ -284,6 +286,25 @@ func (tb *tab) waitJS(expr string) {
 		chromedp.WithPollingTimeout(waitTimeout)))
 }
 
+// reloadUntil opens path (page) again until the JavaScript expression
+// holds: for state that reaches the node, by gossip, after the page loaded.
+func (tb *tab) reloadUntil(path, page, expr string) {
+	tb.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		tb.open(path, page)
+		ctx, cancel := context.WithTimeout(tb.ctx, 2*time.Second)
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("%s never showed %s: %v", path, expr, err)
+		}
+	}
+}
+
 // waitText waits until the element exists and its text contains want.
 func (tb *tab) waitText(sel, want string) {
 	tb.t.Helper()
@@ -325,4 +346,55 @@ func repoRoot(t *testing.T) string {
 // typing without them would.
 func fold(s string) string {
 	return directory.Fold(strings.TrimSpace(s))
+}
+
+// startNet starts a federated network of provinces nodes on 127.0.0.1
+// (testnet: sample data, users admin, staff and doctor with the passwords
+// in Node.Users) and waits until every node knows every other as an online
+// member; t.Cleanup stops it. (testnettest's leak check does not fit here:
+// the tests share one browser and run in parallel.)
+func startNet(t *testing.T, provinces int) *testnet.Net {
+	t.Helper()
+	logs := &logBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	net, err := testnet.Start(ctx, testnet.Options{Provinces: provinces, Dir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		assert.NoError(t, net.Stop())
+		if t.Failed() {
+			t.Logf("network log:\n%s", logs.String())
+		}
+	})
+	require.NoError(t, testnet.WaitFor(ctx, time.Minute, "every node sees every other online", func() (bool, error) {
+		for _, nd := range net.Nodes {
+			online := 0
+			for _, m := range nd.Federation().Members() {
+				if m.Online && !m.Left {
+					online++
+				}
+			}
+			if online < provinces { // itself included
+				return false, nil
+			}
+		}
+		return true, nil
+	}))
+	return net
+}
+
+// screenshot saves the tab's screen as artifacts/screenshots/NAME.png,
+// after checking that the page fits a 360 px screen.
+func screenshot(tb *tab, name string) {
+	tb.t.Helper()
+	// Mobile emulation widens the layout viewport to fit wide content, so
+	// compare with the screen, not innerWidth.
+	width := eval[int](tb, `Math.max(document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth)`)
+	assert.LessOrEqual(tb.t, width, 360, "%s is wider than a 360 px screen", name)
+	outDir := filepath.Join(repoRoot(tb.t), "artifacts", "screenshots")
+	require.NoError(tb.t, os.MkdirAll(outDir, 0o755))
+	eval[bool](tb, `window.scrollTo(0, 0), true`)
+	png := wait(tb, chromedp.CaptureScreenshot())
+	require.NoError(tb.t, os.WriteFile(filepath.Join(outDir, name+".png"), png, 0o644))
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +12,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/moinha/moinha/consult"
+	"github.com/moinha/moinha/consult/calls"
 )
 
 // pageBudget is the most a page may transfer (HTML, CSS, JS, catalog and
@@ -71,6 +75,9 @@ func TestScreenshots(t *testing.T) {
 	outDir := filepath.Join(repoRoot(t), "artifacts", "screenshots")
 	require.NoError(t, os.MkdirAll(outDir, 0o755))
 	station := url.QueryEscape(tn.station.ID)
+	call, err := tn.Calls().Create(context.Background(), calls.Caller{Username: "staff", Role: consult.RoleStaff},
+		calls.CreateRequest{Kind: calls.KindConsult, Invite: []calls.User{{Province: province, Username: "doctor"}}})
+	require.NoError(t, err)
 
 	for _, lang := range []string{"vi", "en"} {
 		t.Run(lang, func(t *testing.T) {
@@ -102,6 +109,12 @@ func TestScreenshots(t *testing.T) {
 					tb.waitPage("desk")
 					tb.visible(`#desk-list li[data-code="` + strings.ReplaceAll(a.Code, "-", "") + `"]`)
 				}},
+				{name: "calls", path: "/calls", page: "calls", ready: `#calls-list li[data-id="` + call.ID + `"]`},
+				{name: "call", path: "/call/" + call.ID, page: "call", ready: "#join"},
+				{name: "inbox", path: "/inbox", page: "inbox", ready: "#inbox-status"},
+				{name: "refer", path: "/refer", page: "refer", ready: "#refer-form", setup: func(tb *tab) {
+					tb.waitJS(`!!document.querySelector('#r-specialty option[value="cardiology"]')`)
+				}},
 				{name: "admin", path: "/login?next=%2Fadmin", page: "login", ready: "#username", setup: func(tb *tab) {
 					tb.clickNav("#logout")
 					tb.waitPage("home")
@@ -113,6 +126,8 @@ func TestScreenshots(t *testing.T) {
 				{name: "admin-facility", path: "/admin/facility?id=" + station, page: "admin-facility", ready: "#f-specialties input:checked"},
 				{name: "admin-schedule", path: "/admin/schedule?facility=" + station, page: "admin-schedule", ready: `[data-day="mon"] .period`},
 				{name: "admin-users", path: "/admin/users", page: "admin-users", ready: `#users-table tr[data-username="admin"]`},
+				{name: "admin-availability", path: "/admin/availability", page: "admin-availability", ready: "#ours-status"},
+				{name: "admin-network", path: "/admin/network", page: "admin-network", ready: "#members-table tbody tr"},
 			}
 			for _, s := range screens {
 				tb.open(s.path, s.page)

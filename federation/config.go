@@ -53,6 +53,11 @@ type Config struct {
 	// aborts that record, which sync retries later. Nil means records are
 	// stored and listed by Records but handed to nobody.
 	Apply func(tx *storage.Tx, r Record) error
+	// Stored is called after a remote record (from gossip, sync or a
+	// hello) has committed, outside any transaction, from the goroutine
+	// that stored it: it must return quickly. Nil means nothing is told.
+	// Benchmarks and tests use it to see records arrive.
+	Stored func(r Record)
 	// OnLeave is called, outside any transaction, when a member leaves or
 	// is revoked and no other current member has its province code: the
 	// node removes that province's directory entries. Nil means nothing.

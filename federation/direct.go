@@ -119,7 +119,7 @@ type directState struct {
 	workers map[peer.ID]*directWorker
 
 	enqueued, delivered, refusedOut, dropped, attempts, failures atomic.Uint64
-	received, duplicates, refusedIn                             atomic.Uint64
+	received, duplicates, refusedIn                              atomic.Uint64
 }
 
 func (f *Federation) initDirect() error {

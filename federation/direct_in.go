@@ -16,9 +16,9 @@ import (
 
 // Reasons a received direct message is refused (sent back in the ack).
 const (
-	refuseObserverNode = "observer_node"    // this node is an observer: it takes no direct messages
-	refuseNonMember    = "non_member"       // the sender is not a current member
-	refuseObserver     = "observer"         // the sender is an observer
+	refuseObserverNode = "observer_node"     // this node is an observer: it takes no direct messages
+	refuseNonMember    = "non_member"        // the sender is not a current member
+	refuseObserver     = "observer"          // the sender is an observer
 	refuseProvince     = "province_mismatch" // the message names another province than the sender's certificate
 	refuseUnknownKind  = "unknown_kind"
 	refuseOversize     = "oversize"

@@ -21,6 +21,7 @@ import (
 // wakeDirect starts a new one when needed.
 type directWorker struct {
 	peer peer.ID
+	dest string        // peer.String(), the outbox key prefix (base58 is costly)
 	wake chan struct{} // capacity 1
 	// reconnected is set by a Connected notification: retry now, whatever
 	// the backoff. Guarded by directState.outMu.
@@ -29,6 +30,9 @@ type directWorker struct {
 	// committed yet, with how long to look for them. Guarded by
 	// directState.outMu.
 	hints map[string]time.Time
+	// cancelDial ends the loop's dial in progress, if any: the peer
+	// connected by itself (it dialled us). Guarded by directState.outMu.
+	cancelDial context.CancelFunc
 }
 
 func (w *directWorker) signal() {
@@ -54,7 +58,7 @@ func (f *Federation) wakeDirect(p peer.ID, hint string, connected bool) {
 			f.spawn(func() { f.wakeIfQueued(p) })
 			return
 		}
-		w = &directWorker{peer: p, wake: make(chan struct{}, 1), hints: make(map[string]time.Time)}
+		w = &directWorker{peer: p, dest: p.String(), wake: make(chan struct{}, 1), hints: make(map[string]time.Time)}
 		if !f.spawn(func() { f.deliverLoop(w) }) {
 			d.outMu.Unlock()
 			return
@@ -66,6 +70,9 @@ func (f *Federation) wakeDirect(p peer.ID, hint string, connected bool) {
 	}
 	if connected {
 		w.reconnected = true
+		if w.cancelDial != nil {
+			w.cancelDial()
+		}
 	}
 	d.outMu.Unlock()
 	w.signal()
@@ -146,12 +153,20 @@ func (f *Federation) takeReconnected(w *directWorker) bool {
 	return r
 }
 
+// Polling for a message whose transaction has not committed yet: Flush
+// normally ends the wait at once; the poll is for callers that do not call
+// it.
+const (
+	directPollMin = time.Millisecond
+	directPollMax = 20 * time.Millisecond
+)
+
 // deliverLoop sends p's queued messages in order until none are left.
 func (f *Federation) deliverLoop(w *directWorker) {
 	attempts := 0
-	poll := 100 * time.Microsecond
+	poll := directPollMin
 	for f.ctx.Err() == nil {
-		msgs, err := f.queued(w.peer)
+		msgs, err := f.queued(w.dest)
 		if err != nil {
 			if f.ctx.Err() == nil {
 				f.log.Warn("direct: read outbox", "peer", w.peer, "err", err)
@@ -167,6 +182,11 @@ func (f *Federation) deliverLoop(w *directWorker) {
 				if f.retire(w) {
 					return
 				}
+				// Something arrived meanwhile: take its signal and look again.
+				select {
+				case <-w.wake:
+				default:
+				}
 				continue
 			}
 			// A transaction that enqueued a message has not committed yet
@@ -174,15 +194,15 @@ func (f *Federation) deliverLoop(w *directWorker) {
 			if !f.sleepDirect(w, poll, true) {
 				return
 			}
-			poll = min(2*poll, 2*time.Millisecond)
+			poll = min(2*poll, directPollMax)
 			continue
 		}
-		poll = 100 * time.Microsecond
+		poll = directPollMin
 		if _, _, left, revoked := f.members.cert(w.peer); left || revoked {
 			f.dropQueued(w.peer, msgs, left, revoked)
 			continue
 		}
-		if err := f.deliver(w.peer, msgs); err != nil {
+		if err := f.deliver(w, msgs); err != nil {
 			attempts++
 			f.direct.failures.Add(1)
 			delay := retryDelay(attempts)
@@ -232,13 +252,13 @@ func retryDelay(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// queued reads the next batch for p: up to maxDirectBatch messages and
+// queued reads the next batch for dest (a peer ID string): up to maxDirectBatch messages and
 // maxDirectBatchBytes of payload (always at least one message).
-func (f *Federation) queued(p peer.ID) ([]storage.OutboxMessage, error) {
+func (f *Federation) queued(dest string) ([]storage.OutboxMessage, error) {
 	var msgs []storage.OutboxMessage
 	err := f.db.View(func(tx *storage.Tx) error {
 		var err error
-		msgs, err = tx.Outbox(p.String(), time.Time{}, maxDirectBatch)
+		msgs, err = tx.Outbox(dest, time.Time{}, maxDirectBatch)
 		return err
 	})
 	if err != nil {
@@ -279,18 +299,14 @@ var errRetryLater = errors.New("receiver asked to retry")
 
 // deliver sends msgs to p over one stream and settles the outbox with the
 // acknowledgements: stored, duplicate and refused messages leave it.
-func (f *Federation) deliver(p peer.ID, msgs []storage.OutboxMessage) error {
+func (f *Federation) deliver(w *directWorker, msgs []storage.OutboxMessage) error {
+	p := w.peer
 	size := 0
 	for _, m := range msgs {
 		size += len(m.Payload) + directHeaderMax
 	}
-	if f.host.Network().Connectedness(p) != network.Connected {
-		ctx, cancel := context.WithTimeout(f.ctx, directDialTime)
-		err := f.host.Connect(ctx, peer.AddrInfo{ID: p, Addrs: f.members.addrs(p)})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("dial: %w", err)
-		}
+	if err := f.dialDirect(w); err != nil {
+		return err
 	}
 	if err := f.awaitHello(p); err != nil {
 		return err
@@ -338,6 +354,28 @@ func (f *Federation) deliver(p peer.ID, msgs []storage.OutboxMessage) error {
 	}
 	if retry > 0 {
 		return fmt.Errorf("%w: %d of %d messages", errRetryLater, retry, len(msgs))
+	}
+	return nil
+}
+
+// dialDirect connects to w's peer unless connected. A dial to addresses
+// that no longer answer can take long (QUIC waits for its handshake
+// timeout); it is cut short when the peer connects by itself.
+func (f *Federation) dialDirect(w *directWorker) error {
+	if f.host.Network().Connectedness(w.peer) == network.Connected {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(f.ctx, directDialTime)
+	defer cancel()
+	f.direct.outMu.Lock()
+	w.cancelDial = cancel
+	f.direct.outMu.Unlock()
+	err := f.host.Connect(ctx, peer.AddrInfo{ID: w.peer, Addrs: f.members.addrs(w.peer)})
+	f.direct.outMu.Lock()
+	w.cancelDial = nil
+	f.direct.outMu.Unlock()
+	if err != nil && f.host.Network().Connectedness(w.peer) != network.Connected {
+		return fmt.Errorf("dial: %w", err)
 	}
 	return nil
 }

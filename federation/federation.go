@@ -55,6 +55,8 @@ type Federation struct {
 	syncQ      chan peer.ID
 	syncSlots  chan struct{} // bounds concurrent sync serving
 	syncBudget int           // record bytes per sync response before "more"
+	pullSem    chan struct{} // one sync round pulls at a time; capacity 1
+	verifyQ    chan *pullChunkT
 
 	// Set by Start, read-only afterwards.
 	ctx    context.Context
@@ -142,6 +144,8 @@ func New(cfg Config) (*Federation, error) {
 		syncQ:       make(chan peer.ID, 1024),
 		syncSlots:   make(chan struct{}, maxSyncServing),
 		syncBudget:  syncResponseBytes,
+		pullSem:     make(chan struct{}, 1),
+		verifyQ:     make(chan *pullChunkT, pullAhead),
 		sessions:    make(map[peer.ID]*session),
 		dialPending: make(map[peer.ID]bool),
 		syncPending: make(map[peer.ID]bool),
@@ -260,6 +264,10 @@ func (f *Federation) Start(ctx context.Context) (err error) {
 	f.spawn(f.applyLoop)
 	f.spawn(f.eventLoop)
 	f.spawn(f.maintainLoop)
+	f.spawn(f.redialLoop)
+	for range verifiers() {
+		f.spawn(f.verifyLoop)
+	}
 	for range dialWorkers {
 		f.spawn(f.dialLoop)
 	}

@@ -19,6 +19,7 @@ const (
 	frameRecord  byte = 'R' // payload: one record envelope
 	frameMark    byte = 'M' // payload: one (origin, watermark) pair
 	frameEnd     byte = 'E' // payload: flags (bit 0: more to come, ask again)
+	framePoke    byte = 'P' // no payload: "I stored new records; pull from me"
 )
 
 var errFrameTooLarge = errors.New("frame too large")

@@ -65,7 +65,11 @@ func (f *Federation) stage(tx *storage.Tx, r Record) (Record, []byte, error) {
 	if err != nil {
 		return Record{}, nil, err
 	}
-	if _, err := putRecord(tx, f.self, r, env); err != nil {
+	og := newOrigins(tx, f.self)
+	if _, err := putRecord(og, r, env); err != nil {
+		return Record{}, nil, err
+	}
+	if err := og.flush(); err != nil {
 		return Record{}, nil, err
 	}
 	// A hint only: the publisher trusts the data file, not this.

@@ -100,64 +100,109 @@ func getStored(tx *storage.Tx, origin peer.ID, kind, key string) (storedRecord, 
 	return sr, ok, err
 }
 
+// storedVersion reads the stored version of (origin, kind, key) from the
+// kind index: a number, cheaper than decoding the stored envelope.
+func storedVersion(tx *storage.Tx, origin, kind, key string) (uint64, bool, error) {
+	var v uint64
+	ok, err := tx.Get(storage.BucketRecordKinds, kind+"/"+origin+"/"+key, &v)
+	return v, ok, err
+}
+
+// origins caches, within one write transaction, the states of the origins
+// it touches, and writes them (with their watermarks advanced over the
+// versions now in the log) once, in flush: a batch of records from one
+// origin reads and writes its state once, not once per record.
+type origins struct {
+	tx    *storage.Tx
+	self  peer.ID
+	state map[peer.ID]*originState
+}
+
+func newOrigins(tx *storage.Tx, self peer.ID) *origins {
+	return &origins{tx: tx, self: self, state: make(map[peer.ID]*originState)}
+}
+
+func (o *origins) get(origin peer.ID) (*originState, error) {
+	if st := o.state[origin]; st != nil {
+		return st, nil
+	}
+	st, err := getOrigin(o.tx, origin)
+	if err != nil {
+		return nil, err
+	}
+	o.state[origin] = &st
+	return &st, nil
+}
+
+// flush writes every touched origin's state.
+func (o *origins) flush() error {
+	for origin, st := range o.state {
+		if origin == o.self {
+			st.Synced = st.Max
+		} else {
+			advanceSynced(o.tx, origin, st)
+		}
+		if err := o.tx.Put(storage.BucketOrigins, origin.String(), *st); err != nil {
+			return err
+		}
+	}
+	clear(o.state)
+	return nil
+}
+
 // putRecord stores r (sealed as env) unless a version at least as new is
-// stored, and reports whether it stored it. self is this node's peer ID:
-// its own origin's watermark always equals its counter.
-func putRecord(tx *storage.Tx, self peer.ID, r Record, env []byte) (bool, error) {
-	old, ok, err := getStored(tx, r.Origin, r.Kind, r.Key)
+// stored, and reports whether it stored it. The origin's state changes in
+// og; the caller flushes it before the transaction ends.
+func putRecord(og *origins, r Record, env []byte) (bool, error) {
+	tx := og.tx
+	o := r.Origin.String()
+	old, ok, err := storedVersion(tx, o, r.Kind, r.Key)
 	if err != nil {
 		return false, err
 	}
-	if ok && old.V >= r.Version {
+	if ok && old >= r.Version {
 		return false, nil
 	}
 	if ok {
-		if err := tx.Delete(storage.BucketRecordLog, logKey(r.Origin, old.V)); err != nil {
+		if err := tx.Delete(storage.BucketRecordLog, o+"/"+storage.SeqKey(old)); err != nil {
 			return false, err
 		}
 	}
-	if err := tx.Put(storage.BucketRecords, recordKey(r.Origin, r.Kind, r.Key), storedRecord{V: r.Version, D: r.Deleted, E: env}); err != nil {
+	if err := tx.Put(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, storedRecord{V: r.Version, D: r.Deleted, E: env}); err != nil {
 		return false, err
 	}
-	if err := tx.Put(storage.BucketRecordLog, logKey(r.Origin, r.Version), r.Kind+"/"+r.Key); err != nil {
+	if err := tx.Put(storage.BucketRecordLog, o+"/"+storage.SeqKey(r.Version), r.Kind+"/"+r.Key); err != nil {
 		return false, err
 	}
-	if err := tx.Put(storage.BucketRecordKinds, kindKey(r.Kind, r.Origin, r.Key), r.Version); err != nil {
+	if err := tx.Put(storage.BucketRecordKinds, r.Kind+"/"+o+"/"+r.Key, r.Version); err != nil {
 		return false, err
 	}
-	st, err := getOrigin(tx, r.Origin)
+	st, err := og.get(r.Origin)
 	if err != nil {
 		return false, err
 	}
 	st.Max = max(st.Max, r.Version)
-	if r.Origin == self {
-		st.Synced = st.Max
-	} else {
-		advanceSynced(tx, r.Origin, &st)
-	}
-	return true, tx.Put(storage.BucketOrigins, r.Origin.String(), st)
+	return true, nil
 }
 
 // advanceSynced moves the watermark over versions present in the log.
 func advanceSynced(tx *storage.Tx, origin peer.ID, st *originState) {
-	for tx.Has(storage.BucketRecordLog, logKey(origin, st.Synced+1)) {
+	prefix := logPrefix(origin)
+	for tx.Has(storage.BucketRecordLog, prefix+storage.SeqKey(st.Synced+1)) {
 		st.Synced++
 	}
 }
 
-// adoptSynced raises origin's watermark to w: a peer that had every record
-// of origin up to w has sent us all of those we lacked.
-func adoptSynced(tx *storage.Tx, origin peer.ID, w uint64) error {
-	st, err := getOrigin(tx, origin)
+// adoptSynced raises origin's watermark to w, capped at the highest
+// version stored from it: a peer that had every record of origin up to w
+// has sent us all of those we lacked.
+func adoptSynced(og *origins, origin peer.ID, w uint64) error {
+	st, err := og.get(origin)
 	if err != nil {
 		return err
 	}
-	if w <= st.Synced {
-		return nil
-	}
-	st.Synced = w
-	advanceSynced(tx, origin, &st)
-	return tx.Put(storage.BucketOrigins, origin.String(), st)
+	st.Synced = max(st.Synced, min(w, st.Max))
+	return nil
 }
 
 // loadStored reads and decodes the stored record at (origin, kind, key).

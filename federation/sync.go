@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -27,8 +26,12 @@ import (
 // frame with the watermark the requester may adopt, and it ends with an end
 // frame whose "more" flag says the response stopped at its size budget and
 // the requester should ask again. Records are checked exactly as gossiped
-// ones are. Both sides of a new connection pull, and every SyncInterval a
-// node pulls from one random connected member.
+// ones are (syncpull.go: signatures on every core, stored in large
+// transactions). Both sides of a new connection pull, and every
+// SyncInterval a node pulls from one random connected member. A node that
+// stored records by sync pokes its other connected members (a stream with
+// one poke frame) and they pull from it at once, so records that cross a
+// healed partition at one link reach every node in a few hops.
 //
 // Trust: a mark is the responder's word that it sent everything of the
 // origin up to that version. Members are admitted by an authority and a
@@ -38,8 +41,7 @@ import (
 
 const (
 	syncPageBytes     = 1 << 20  // records read per transaction
-	syncResponseBytes = 16 << 20 // records per response before "more"
-	syncBatch         = 256      // records applied per transaction
+	syncResponseBytes = 32 << 20 // records per response before "more"
 	syncMaxRounds     = 64       // rounds per sync before giving up for now
 	syncFrameTimeout  = 15 * time.Second
 	maxSyncServing    = 8 // concurrent responses served
@@ -48,114 +50,21 @@ const (
 	dialWorkers       = 4
 )
 
-// syncWith pulls everything p has that this node lacks.
-func (f *Federation) syncWith(ctx context.Context, p peer.ID) error {
+// syncWith pulls everything p has that this node lacks and reports how
+// many records it stored.
+func (f *Federation) syncWith(ctx context.Context, p peer.ID) (int, error) {
+	total := 0
 	for range syncMaxRounds {
-		more, err := f.syncRound(ctx, p)
+		more, stored, err := f.syncRound(ctx, p)
+		total += stored
 		if err != nil {
-			return err
+			return total, err
 		}
 		if !more {
-			return nil
+			return total, nil
 		}
 	}
-	return nil
-}
-
-// syncRound is one request and its response.
-func (f *Federation) syncRound(ctx context.Context, p peer.ID) (more bool, err error) {
-	f.metrics.syncRounds.Add(1)
-	var req []byte
-	err = f.db.View(func(tx *storage.Tx) error {
-		origins, err := allOrigins(tx)
-		for o, st := range origins {
-			req = appendMark(req, mark{origin: []byte(o), version: st.Synced})
-		}
-		return err
-	})
-	if err != nil {
-		return false, err
-	}
-	s, err := f.host.NewStream(network.WithNoDial(ctx, "sync"), p, f.protoSync)
-	if err != nil {
-		return false, err
-	}
-	defer s.Close()
-	_ = s.SetWriteDeadline(time.Now().Add(syncFrameTimeout))
-	if err := writeFrame(s, frameRequest, req); err != nil {
-		s.Reset()
-		return false, err
-	}
-	_ = s.CloseWrite()
-
-	rd := bufio.NewReader(s)
-	var batch []*incoming
-	failed := make(map[peer.ID]bool) // origins with a record we could not store
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		for i, o := range f.applyBatch(ctx, batch) {
-			switch {
-			case o.stored:
-				f.metrics.syncPulled.Add(1)
-			case o.reason != "":
-				inc(f.metrics.syncRejected, o.reason)
-			case o.err != nil:
-				failed[batch[i].rec.Origin] = true
-			}
-		}
-		batch = batch[:0]
-	}
-	for {
-		_ = s.SetReadDeadline(time.Now().Add(syncFrameTimeout))
-		typ, payload, err := readFrame(rd)
-		if err != nil {
-			flush()
-			s.Reset()
-			return false, fmt.Errorf("sync from %s: %w", p, err)
-		}
-		switch typ {
-		case frameRecord:
-			in, reason := decodeIncoming(f.netID, payload)
-			if reason != "" {
-				inc(f.metrics.syncRejected, reason)
-				continue
-			}
-			batch = append(batch, in)
-			if len(batch) >= syncBatch {
-				flush()
-			}
-		case frameMark:
-			flush()
-			marks, err := decodeMarks(payload, 1)
-			if err != nil || len(marks) != 1 {
-				s.Reset()
-				return false, fmt.Errorf("sync from %s: bad mark", p)
-			}
-			origin, err := peer.IDFromBytes(marks[0].origin)
-			if err != nil || failed[origin] {
-				continue
-			}
-			err = f.db.Update(ctx, func(tx *storage.Tx) error {
-				st, err := getOrigin(tx, origin)
-				if err != nil {
-					return err
-				}
-				// Never beyond what we have seen signed by the origin.
-				return adoptSynced(tx, origin, min(marks[0].version, st.Max))
-			})
-			if err != nil {
-				return false, err
-			}
-		case frameEnd:
-			flush()
-			return len(payload) == 1 && payload[0]&1 != 0, nil
-		default:
-			s.Reset()
-			return false, fmt.Errorf("sync from %s: unexpected frame %q", p, typ)
-		}
-	}
+	return total, nil
 }
 
 // handleSync serves a sync request.
@@ -185,6 +94,12 @@ func (f *Federation) handleSync(s network.Stream) {
 	}
 	_ = s.SetReadDeadline(time.Now().Add(syncFrameTimeout))
 	typ, payload, err := readFrame(bufio.NewReader(s))
+	if err == nil && typ == framePoke {
+		// p stored records it pulled from elsewhere: pull from it.
+		f.enqueueSync(p)
+		_ = s.Close()
+		return
+	}
 	if err != nil || typ != frameRequest {
 		s.Reset()
 		return
@@ -200,8 +115,12 @@ func (f *Federation) handleSync(s network.Stream) {
 			have[o] = m.version
 		}
 	}
-	w := &syncWriter{s: s}
-	if err := f.serveSync(w, have); err != nil {
+	w := &syncWriter{buf: bufio.NewWriterSize(deadlineWriter{s}, 64<<10)}
+	err = f.serveSync(w, have)
+	if err == nil {
+		err = w.buf.Flush()
+	}
+	if err != nil {
 		f.log.Debug("sync serve", "peer", p, "err", err)
 		s.Reset()
 		return
@@ -209,16 +128,43 @@ func (f *Federation) handleSync(s network.Stream) {
 	_ = s.Close()
 }
 
-// syncWriter writes frames with a deadline each and counts bytes.
+// syncWriter buffers frames (one stream write per 64 KiB, not per record)
+// and counts bytes.
 type syncWriter struct {
-	s     network.Stream
+	buf   *bufio.Writer
 	bytes int
 }
 
 func (w *syncWriter) frame(typ byte, payload []byte) error {
-	_ = w.s.SetWriteDeadline(time.Now().Add(syncFrameTimeout))
 	w.bytes += len(payload)
-	return writeFrame(w.s, typ, payload)
+	return writeFrame(w.buf, typ, payload)
+}
+
+// deadlineWriter gives every write to a stream its own deadline.
+type deadlineWriter struct{ s network.Stream }
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	_ = d.s.SetWriteDeadline(time.Now().Add(syncFrameTimeout))
+	return d.s.Write(p)
+}
+
+// pokeSync tells p that this node stored records it pulled from another
+// peer, so that p pulls them from here without waiting for its interval:
+// after a partition heals, what crosses at one link spreads to every node
+// in a few hops.
+func (f *Federation) pokeSync(p peer.ID) {
+	ctx, cancel := context.WithTimeout(f.ctx, syncFrameTimeout)
+	defer cancel()
+	s, err := f.host.NewStream(network.WithNoDial(ctx, "sync poke"), p, f.protoSync)
+	if err != nil {
+		return
+	}
+	_ = s.SetWriteDeadline(time.Now().Add(syncFrameTimeout))
+	if err := writeFrame(s, framePoke, nil); err != nil {
+		s.Reset()
+		return
+	}
+	_ = s.Close()
 }
 
 // serveSync streams what a requester with watermarks have lacks.

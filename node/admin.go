@@ -55,6 +55,7 @@ func (n *Node) startAdmin() error {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("GET /referrals", n.adminReferrals) // `moinha referral list` (api_referrals.go)
 	n.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	n.serve.Add(1)
 	go func() {

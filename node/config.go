@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/moinha/moinha/consult/referral"
 )
 
 // Config describes one node. It maps one-to-one to `moinha run` flags and
@@ -53,6 +55,16 @@ type Config struct {
 	// federation.Config); zero means its defaults. testnet shortens them.
 	GossipHeartbeat time.Duration `json:"-"`
 	SyncInterval    time.Duration `json:"-"`
+	// StatsInterval is how often the node publishes its statistics (and
+	// how stale an observer lets them get before it flags the province as
+	// not reporting: two intervals). Zero means 5 minutes; testnet
+	// shortens it.
+	StatsInterval time.Duration `json:"-"`
+	// Referrals tunes the referral service (offer deadlines, fan-out,
+	// deadline polling, auto-accept); node sets its province, sender,
+	// availability and observer fields itself. Zero fields mean the
+	// referral package's defaults; testnet shortens the timers.
+	Referrals referral.Options `json:"-"`
 	// alone skips the federation even when a charter is present (Init's
 	// short-lived node that loads sample data).
 	alone bool

@@ -9,6 +9,8 @@ type metrics struct {
 	requests *prometheus.CounterVec   // route, code
 	latency  *prometheus.HistogramVec // route
 	bookings prometheus.Counter
+
+	statsPublished prometheus.Counter // reports this node staged (stats.go)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -23,7 +25,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		bookings: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "moinha_bookings_total", Help: "Appointments booked on this node.",
 		}),
+		statsPublished: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "moinha_stats_reports_published_total", Help: "Daily statistics reports this node staged for the network.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.bookings)
+	reg.MustRegister(m.requests, m.latency, m.bookings, m.statsPublished)
 	return m
 }

@@ -115,8 +115,10 @@ func (n *Node) applyRecord(tx *storage.Tx, r federation.Record) error {
 	switch r.Kind {
 	case federation.KindFacility, federation.KindPractitioner:
 		return n.dir.ApplyRemote(tx, r.Kind, r.Key, r.Payload, r.Deleted)
+	case federation.KindStats:
+		return n.applyStats(tx, r)
 	}
-	// availability and stats are read from the federation's records.
+	// availability is read from the federation's records.
 	return nil
 }
 
@@ -127,6 +129,9 @@ func (n *Node) onLeave(ctx context.Context, province string) {
 	}
 	if err := n.dir.RemoveProvince(ctx, province); err != nil {
 		n.log.Error("remove departed province", "left", province, "err", err)
+	}
+	if err := n.ref.ProvinceGone(ctx, province); err != nil {
+		n.log.Error("re-route referrals of departed province", "left", province, "err", err)
 	}
 }
 

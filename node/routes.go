@@ -68,11 +68,16 @@ func (n *Node) routes() http.Handler {
 	h("POST /api/v1/network/leave", n.need(admins, n.networkLeave))
 	h("GET /api/v1/network/availability", n.need(anyUser, n.networkAvailability))
 	h("PUT /api/v1/availability/{specialty}", n.need(admins, n.putAvailability))
+	h("GET /api/v1/network/stats", n.need(anyUser, n.getNetworkStats))
+	h("GET /api/v1/network/stats.csv", n.need(anyUser, n.getNetworkStatsCSV))
+	h("GET /api/v1/network/reporting", n.need(anyUser, n.getNetworkReporting))
 
 	h("POST /api/v1/calls", n.need(deskRoles, n.createCall))
 	h("GET /api/v1/calls", n.need(deskRoles, n.listCalls))
 	h("GET /api/v1/calls/{id}", n.need(deskRoles, n.getCall))
 	h("GET /api/v1/calls/{id}/signal", n.need(anyUser, n.callSignal))
+
+	n.referralRoutes(h) // referrals and consult requests: api_referrals.go
 
 	h("GET /api/v1/users", n.need(admins, n.listUsers))
 	h("POST /api/v1/users", n.need(admins, n.addUser))
@@ -82,7 +87,7 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "no_route", "no such API route: "+r.Method+" "+r.URL.Path)
 	})
-	return n.middleware(mux)
+	return n.middleware(n.readOnly(mux))
 }
 
 // middleware: panic recovery, session lookup, metrics, security headers.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -28,17 +29,53 @@ type auditHead struct {
 	Hash string `json:"hash"`
 }
 
+// digest is the SHA-256 (hex) of Seq and the length-prefixed Prev, Time
+// (RFC 3339, UTC), Actor, Action, Subject and Detail.
 func (e *AuditEntry) digest() string {
-	h := sha256.New()
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], e.Seq)
-	h.Write(n[:])
-	for _, s := range []string{e.Prev, e.Time.UTC().Format(time.RFC3339Nano), e.Actor, e.Action, e.Subject, e.Detail} {
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+	// One buffer, on the stack for the usual entry, hashed in one call: the
+	// writer goroutine appends an entry for every audited change.
+	var stack [512]byte
+	var ts [64]byte
+	t := e.Time.UTC().AppendFormat(ts[:0], time.RFC3339Nano)
+	buf := binary.BigEndian.AppendUint64(stack[:0], e.Seq)
+	for _, s := range [...]string{e.Prev, string(t), e.Actor, e.Action, e.Subject, e.Detail} {
+		buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
+		buf = append(buf, s...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
+}
+
+// batchState is what the ops of one commit attempt share: the audit head,
+// read once and written once per commit instead of once per entry.
+type batchState struct {
+	head       auditHead
+	headLoaded bool // head is the chain's head as of the last op
+	headDirty  bool // entries were appended: write head before the commit
+}
+
+// flush writes what the attempt deferred (the audit head). commit calls it
+// after the attempt's last op, inside the same bbolt transaction.
+func (st *batchState) flush(t *Tx) error {
+	if !st.headDirty {
+		return nil
+	}
+	return t.Put(BucketMeta, metaAuditHead, st.head)
+}
+
+// auditHead returns the chain's head as of this point of the transaction.
+func (t *Tx) auditHead() (auditHead, error) {
+	if st := t.batch; st != nil && st.headLoaded {
+		return st.head, nil
+	}
+	var head auditHead
+	if _, err := t.Get(BucketMeta, metaAuditHead, &head); err != nil {
+		return auditHead{}, err
+	}
+	if st := t.batch; st != nil {
+		st.head, st.headLoaded = head, true
+	}
+	return head, nil
 }
 
 // Audit appends an entry to the chain in this transaction, so it commits
@@ -47,8 +84,8 @@ func (t *Tx) Audit(actor, action, subject, detail string) error {
 	if !t.writable {
 		return ErrReadOnly
 	}
-	var head auditHead
-	if _, err := t.Get(BucketMeta, metaAuditHead, &head); err != nil {
+	head, err := t.auditHead()
+	if err != nil {
 		return err
 	}
 	e := AuditEntry{
@@ -56,10 +93,83 @@ func (t *Tx) Audit(actor, action, subject, detail string) error {
 		Subject: subject, Detail: detail, Prev: head.Hash,
 	}
 	e.Hash = e.digest()
-	if err := t.Put(BucketAudit, SeqKey(e.Seq), &e); err != nil {
+	val, ok := appendEntryJSON(make([]byte, 0, 384), &e)
+	if !ok {
+		if val, err = encode(&e); err != nil {
+			return err
+		}
+	}
+	bk, err := t.bucket(BucketAudit)
+	if err != nil {
 		return err
 	}
-	return t.Put(BucketMeta, metaAuditHead, auditHead{Seq: e.Seq, Hash: e.Hash})
+	t.dirty = true
+	if err := bk.Put([]byte(SeqKey(e.Seq)), val); err != nil {
+		return err
+	}
+	next := auditHead{Seq: e.Seq, Hash: e.Hash}
+	if st := t.batch; st != nil {
+		st.head, st.headLoaded, st.headDirty = next, true, true
+		return nil
+	}
+	return t.Put(BucketMeta, metaAuditHead, next)
+}
+
+// appendEntryJSON appends e as encode would store it (the codec byte, then
+// exactly the bytes json.Marshal writes) when every string of e is ASCII
+// without control characters and the time is one json.Marshal accepts;
+// otherwise it reports false and the caller uses encode.
+func appendEntryJSON(dst []byte, e *AuditEntry) ([]byte, bool) {
+	if y := e.Time.Year(); y < 0 || y > 9999 {
+		return dst, false
+	}
+	for _, s := range [...]string{e.Actor, e.Action, e.Subject, e.Detail, e.Prev, e.Hash} {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] > 0x7e {
+				return dst, false
+			}
+		}
+	}
+	dst = append(dst, codecVersion)
+	dst = append(dst, `{"seq":`...)
+	dst = strconv.AppendUint(dst, e.Seq, 10)
+	dst = append(dst, `,"time":"`...)
+	dst = e.Time.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","actor":"`...)
+	dst = appendASCII(dst, e.Actor)
+	dst = append(dst, `","action":"`...)
+	dst = appendASCII(dst, e.Action)
+	dst = append(dst, `","subject":"`...)
+	dst = appendASCII(dst, e.Subject)
+	if e.Detail != "" {
+		dst = append(dst, `","detail":"`...)
+		dst = appendASCII(dst, e.Detail)
+	}
+	dst = append(dst, `","prev":"`...)
+	dst = appendASCII(dst, e.Prev)
+	dst = append(dst, `","hash":"`...)
+	dst = appendASCII(dst, e.Hash)
+	return append(dst, `"}`...), true
+}
+
+// appendASCII appends printable ASCII s as encoding/json writes it inside
+// quotes: '"' and '\\' escaped, and '<', '>', '&' as \u003c, \u003e,
+// \u0026 (json.Marshal escapes HTML).
+func appendASCII(dst []byte, s string) []byte {
+	const digits = "0123456789abcdef"
+	last := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			dst = append(append(dst, s[last:i]...), '\\', c)
+		case '<', '>', '&':
+			dst = append(append(dst, s[last:i]...), '\\', 'u', '0', '0', digits[c>>4], digits[c&0xf])
+		default:
+			continue
+		}
+		last = i + 1
+	}
+	return append(dst, s[last:]...)
 }
 
 // VerifyAudit walks the whole chain and returns the number of entries, or

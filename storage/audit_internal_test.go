@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -155,4 +158,69 @@ func TestAuditHeadTampering(t *testing.T) {
 	}))
 	_, err := db.VerifyAudit()
 	require.ErrorIs(t, err, ErrAuditBroken)
+}
+
+// The audit appender writes exactly what encode writes whenever it takes
+// the fast path, and declines whatever JSON would escape.
+func TestAppendEntryJSONMatchesEncode(t *testing.T) {
+	base := AuditEntry{Seq: 1 << 40, Time: time.Date(2030, 3, 4, 1, 2, 3, 450600000, time.UTC),
+		Actor: "resident", Action: "appointment.create", Subject: "appointment:0123abcd",
+		Prev: strings.Repeat("ab", 32), Hash: strings.Repeat("cd", 32)}
+	for _, tc := range []struct {
+		name string
+		edit func(*AuditEntry)
+		fast bool
+	}{
+		{"plain", func(*AuditEntry) {}, true},
+		{"detail", func(e *AuditEntry) { e.Detail = "booked->arrived" }, true},
+		{"whole second", func(e *AuditEntry) { e.Time = e.Time.Truncate(time.Second) }, true},
+		{"first entry", func(e *AuditEntry) { e.Seq, e.Prev = 1, "" }, true},
+		{"vietnamese", func(e *AuditEntry) { e.Detail = "đã khám" }, false},
+		{"html", func(e *AuditEntry) { e.Actor = "a<b>&c" }, true},
+		{"quote", func(e *AuditEntry) { e.Subject = `x"y"` }, true},
+		{"backslash", func(e *AuditEntry) { e.Detail = `\x\y\` }, true},
+		{"every ascii", func(e *AuditEntry) {
+			var b []byte
+			for c := byte(0x20); c <= 0x7e; c++ {
+				b = append(b, c)
+			}
+			e.Detail = string(b)
+		}, true},
+		{"control", func(e *AuditEntry) { e.Detail = "x\ny" }, false},
+		{"invalid utf-8", func(e *AuditEntry) { e.Actor = "\xff" }, false},
+		{"year 10000", func(e *AuditEntry) { e.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := base
+			tc.edit(&e)
+			got, fast := appendEntryJSON(nil, &e)
+			require.Equal(t, tc.fast, fast)
+			if !fast {
+				return
+			}
+			want, err := encode(&e)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+		})
+	}
+}
+
+// A batch appends several entries with one read and one write of the head.
+func TestAuditInOneBatchChains(t *testing.T) {
+	db := auditDB(t, 3)
+	fns := make([]func(*Tx) error, 20)
+	for i := range fns {
+		fns[i] = func(tx *Tx) error {
+			if err := tx.Audit("bob", "appointment.read", fmt.Sprintf("appointment:b%02d", i), ""); err != nil {
+				return err
+			}
+			return tx.Audit("bob", "appointment.list", "facility:x/2030-03-04", strconv.Itoa(i))
+		}
+	}
+	for _, err := range batchOf(t, db, fns) {
+		require.NoError(t, err)
+	}
+	n, err := db.VerifyAudit()
+	require.NoError(t, err)
+	assert.Equal(t, 3+2*len(fns), n)
 }

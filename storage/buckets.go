@@ -28,6 +28,8 @@ const (
 	BucketSettings      Bucket = "settings"      // node-local settings (e.g. availability)
 	BucketRecordLog     Bucket = "record_log"    // replicated records: origin/version (8 bytes BE) → kind/key, latest versions only
 	BucketRecordKinds   Bucket = "record_kinds"  // replicated records: kind/origin/key → version
+	BucketReferralIdx   Bucket = "referral_idx"  // referral indexes: due/<deadline>/<id>, party/<province>/<id>, box/<type>/<box>/<inverted created>/<id> → ""
+	BucketReferralData  Bucket = "referral_data" // referral ID → clinical data (patient, record, consult packet); patient data: every read audited
 )
 
 // allBuckets lists every bucket of the current schema.
@@ -37,6 +39,7 @@ var allBuckets = []Bucket{
 	BucketUsers, BucketSessions, BucketOutbox, BucketAudit, BucketRecords,
 	BucketOrigins, BucketPeers, BucketReferrals, BucketInboxSeen, BucketCalls,
 	BucketStats, BucketSettings, BucketRecordLog, BucketRecordKinds,
+	BucketReferralIdx, BucketReferralData,
 }
 
 // Keys in BucketMeta.

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 )
 
 // codecVersion prefixes every stored value so that the encoding can change
@@ -17,6 +19,63 @@ func encode(v any) ([]byte, error) {
 	out := make([]byte, 0, len(b)+1)
 	out = append(out, codecVersion)
 	return append(out, b...), nil
+}
+
+// Encoded is a value encoded ahead of time by Encode, codec byte included.
+// Tx.Put stores it as it is, without encoding it again, so that callers
+// can do the encoding before Update, outside the single writer goroutine.
+// It is immutable: one Encoded may be put any number of times, also by an
+// Update fn that runs more than once.
+type Encoded struct{ b []byte }
+
+// Encode encodes v as Tx.Put would store it.
+func Encode(v any) (Encoded, error) {
+	b, err := encode(v)
+	if err != nil {
+		return Encoded{}, err
+	}
+	return Encoded{b: b}, nil
+}
+
+// Len is the size of the encoded value in bytes, codec byte included.
+func (e Encoded) Len() int { return len(e.b) }
+
+var errEmptyEncoded = errors.New("storage: put of a zero Encoded (use Encode)")
+
+// appendInt appends n as Put would encode it: the codec byte and n as a
+// JSON number.
+func appendInt(dst []byte, n int64) []byte {
+	return strconv.AppendInt(append(dst, codecVersion), n, 10)
+}
+
+// parseInt reads a value that Put stored from an integer. It parses the
+// canonical form (what appendInt and json.Marshal write) directly and
+// leaves anything else to the JSON decoder.
+func parseInt(v Value) (int64, error) {
+	if len(v) >= 2 && len(v) <= 19 && v[0] == codecVersion {
+		digits := v[1:]
+		neg := digits[0] == '-'
+		if neg {
+			digits = digits[1:]
+		}
+		n, ok := int64(0), len(digits) > 0 && (digits[0] != '0' || len(digits) == 1)
+		for _, c := range digits {
+			if c < '0' || c > '9' {
+				ok = false
+				break
+			}
+			n = n*10 + int64(c-'0')
+		}
+		if ok {
+			if neg {
+				n = -n
+			}
+			return n, nil
+		}
+	}
+	var n int64
+	err := v.Decode(&n)
+	return n, err
 }
 
 // Value is a stored value as seen during a Scan. It is valid only inside

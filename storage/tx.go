@@ -13,7 +13,8 @@ import (
 type Tx struct {
 	tx       *bolt.Tx
 	writable bool
-	dirty    bool // this op wrote something
+	dirty    bool        // this op wrote something
+	batch    *batchState // shared by the ops of one commit attempt; nil in View
 }
 
 func (t *Tx) bucket(b Bucket) (*bolt.Bucket, error) {
@@ -40,13 +41,59 @@ func (t *Tx) Get(b Bucket, key string, v any) (bool, error) {
 	return true, nil
 }
 
+// GetValue returns the stored bytes at key without decoding them, and
+// whether the key existed. The Value is valid only inside this transaction
+// (copy it to keep it); comparing it with a copy kept from an earlier
+// transaction is a cheap way to learn whether the record changed.
+func (t *Tx) GetValue(b Bucket, key string) (Value, bool, error) {
+	bk, err := t.bucket(b)
+	if err != nil {
+		return nil, false, err
+	}
+	raw := bk.Get([]byte(key))
+	return Value(raw), raw != nil, nil
+}
+
+// GetInt reads an integer that Put (or PutInt) stored at key, zero and
+// false when absent. It skips the JSON decoder for the canonical form.
+func (t *Tx) GetInt(b Bucket, key string) (int64, bool, error) {
+	bk, err := t.bucket(b)
+	if err != nil {
+		return 0, false, err
+	}
+	raw := bk.Get([]byte(key))
+	if raw == nil {
+		return 0, false, nil
+	}
+	n, err := parseInt(Value(raw))
+	if err != nil {
+		return 0, true, fmt.Errorf("%s/%s: %w", b, key, err)
+	}
+	return n, true, nil
+}
+
+// PutInt stores n at key, encoded exactly as Put(b, key, n) would (so Get
+// and Value.Decode read it as usual), without the JSON encoder.
+func (t *Tx) PutInt(b Bucket, key string, n int64) error {
+	if !t.writable {
+		return ErrReadOnly
+	}
+	bk, err := t.bucket(b)
+	if err != nil {
+		return err
+	}
+	t.dirty = true
+	return bk.Put([]byte(key), appendInt(make([]byte, 0, 21), n))
+}
+
 // Has reports whether key exists in b.
 func (t *Tx) Has(b Bucket, key string) bool {
 	bk, err := t.bucket(b)
 	return err == nil && bk.Get([]byte(key)) != nil
 }
 
-// Put encodes v and stores it at key.
+// Put encodes v and stores it at key. An Encoded v (see Encode) is stored
+// as it is.
 func (t *Tx) Put(b Bucket, key string, v any) error {
 	if !t.writable {
 		return ErrReadOnly
@@ -55,9 +102,21 @@ func (t *Tx) Put(b Bucket, key string, v any) error {
 	if err != nil {
 		return err
 	}
-	val, err := encode(v)
-	if err != nil {
-		return err
+	var val []byte
+	switch e := v.(type) {
+	case Encoded:
+		val = e.b
+	case *Encoded:
+		if e != nil {
+			val = e.b
+		}
+	default:
+		if val, err = encode(v); err != nil {
+			return err
+		}
+	}
+	if val == nil {
+		return errEmptyEncoded
 	}
 	t.dirty = true
 	return bk.Put([]byte(key), val)

@@ -103,8 +103,9 @@ func (db *DB) commit(batch []*op) {
 	for len(live) > 0 {
 		failed := -1
 		err := db.bolt.Update(func(btx *bolt.Tx) error {
+			st := &batchState{} // per attempt: a retry starts from the file
 			for _, i := range live {
-				t := &Tx{tx: btx, writable: true}
+				t := &Tx{tx: btx, writable: true, batch: st}
 				ferr := runOp(batch[i].fn, t)
 				results[i] = ferr
 				if ferr != nil && t.dirty {
@@ -112,7 +113,7 @@ func (db *DB) commit(batch []*op) {
 					return errRetryBatch
 				}
 			}
-			return nil
+			return st.flush(&Tx{tx: btx, writable: true})
 		})
 		if failed >= 0 {
 			next := live[:0]

@@ -13,6 +13,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 
+	"github.com/moinha/moinha/consult/referral"
 	"github.com/moinha/moinha/federation/charter"
 	"github.com/moinha/moinha/node"
 )
@@ -41,8 +42,16 @@ type Options struct {
 	// means 100 ms and 2 s: a small local network converges at once.
 	GossipHeartbeat time.Duration
 	SyncInterval    time.Duration
+	// StatsInterval is how often every province node publishes its
+	// statistics. Zero means 1 s, so that an observer sees a workload's
+	// counts, and a stopped province as not reporting, within seconds.
+	StatsInterval time.Duration
 	// Alone starts the nodes without a charter: no federation at all.
 	Alone bool
+	// Referrals tunes every node's referral service (node.Config's
+	// Referrals): offer deadlines, fan-out, auto-accept. Zero fields mean
+	// the referral package's defaults.
+	Referrals referral.Options
 }
 
 // Node is one member of the test network.
@@ -93,6 +102,9 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 	}
 	if o.SyncInterval == 0 {
 		net.opts.SyncInterval = 2 * time.Second
+	}
+	if o.StatsInterval == 0 {
+		net.opts.StatsInterval = time.Second
 	}
 	if !o.Alone {
 		if err := net.makeCharter(); err != nil {
@@ -157,6 +169,8 @@ func (net *Net) addNode(ctx context.Context, i int, code, role string) (*Node, e
 	}
 	cfg.GossipHeartbeat = net.opts.GossipHeartbeat
 	cfg.SyncInterval = net.opts.SyncInterval
+	cfg.Referrals = net.opts.Referrals
+	cfg.StatsInterval = net.opts.StatsInterval
 	cfg.HTTPAddr = "127.0.0.1:0"
 	if net.opts.HTTPBase > 0 {
 		cfg.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", net.opts.HTTPBase+i)

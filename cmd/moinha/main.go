@@ -31,6 +31,7 @@ func app() *cli.App {
 		Commands: []*cli.Command{
 			initCmd(), idCmd(), runCmd(), userCmd(), facilityCmd(),
 			backupCmd(), restoreCmd(), leaveCmd(), charterCmd(), testnetCmd(), benchCmd(), versionCmd(),
+			referralCmd(),
 		},
 		EnableBashCompletion: true,
 	}

@@ -80,13 +80,14 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 		return "", Session{}, errLocked(u.LockedUntil.Sub(now))
 	}
 
-	// The slow part, outside any transaction.
-	stored := s.dummyHash()
+	// The slow part, outside any transaction. An unknown user is checked
+	// against the dummy, which costs the same as a current hash.
+	stored := s.dummy
 	if known {
 		stored = u.PasswordHash
 	}
 	var match, stale bool
-	if err := s.withHashSlot(ctx, func() error {
+	if err := s.withHashSlot(ctx, hashMemory(stored), func() error {
 		// A damaged stored hash never matches; an admin must reset it.
 		match, stale, _ = verifyPassword(pw, stored, s.params)
 		return nil
@@ -105,7 +106,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 	if match && stale {
 		// Parameters changed since this hash was made: upgrade it. Best
 		// effort; the login succeeds either way.
-		_ = s.withHashSlot(ctx, func() (err error) {
+		_ = s.withHashSlot(ctx, s.params.Memory, func() (err error) {
 			rehash, err = hashPassword(pw, s.params)
 			return err
 		})

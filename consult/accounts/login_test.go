@@ -63,11 +63,29 @@ func TestLoginWithDefaultParams(t *testing.T) {
 	e := newEnv(t, accounts.Options{})
 	e.svc = accounts.New(e.db, accounts.Options{Now: e.clock.Now}) // zero Params: the defaults
 	e.addUser("admin", pw, consult.RoleAdmin)
-	assert.True(t, strings.HasPrefix(e.stored("admin").PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$"), e.stored("admin").PasswordHash)
+	assert.True(t, strings.HasPrefix(e.stored("admin").PasswordHash, "$argon2id$v=19$m=9216,t=4,p=1$"), e.stored("admin").PasswordHash)
 	_, _, err := e.svc.Login(ctx(t), "admin", pw)
 	require.NoError(t, err)
 	_, _, err = e.svc.Login(ctx(t), "admin", pw+"x")
 	requireCode(t, err, consult.ErrUnauthorized, "bad_credentials")
+	_, _, err = e.svc.Login(ctx(t), "nobody", pw)
+	requireCode(t, err, consult.ErrUnauthorized, "bad_credentials")
+}
+
+// Hashes made by earlier binaries (m=19456, t=2) still verify under the
+// current defaults and are upgraded to them by the first login.
+func TestLoginUpgradesEarlierDefaults(t *testing.T) {
+	e := newEnv(t, accounts.Options{})
+	e.svc = accounts.New(e.db, accounts.Options{Now: e.clock.Now, Params: accounts.Params{Time: 2, Memory: 19456, Threads: 1}})
+	e.addUser("admin", pw, consult.RoleAdmin)
+	require.True(t, strings.HasPrefix(e.stored("admin").PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$"))
+
+	e.svc = accounts.New(e.db, accounts.Options{Now: e.clock.Now})
+	_, _, err := e.svc.Login(ctx(t), "admin", pw)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(e.stored("admin").PasswordHash, "$argon2id$v=19$m=9216,t=4,p=1$"), e.stored("admin").PasswordHash)
+	_, _, err = e.svc.Login(ctx(t), "admin", pw)
+	require.NoError(t, err)
 }
 
 func TestWrongPasswordAndUnknownUserLookAlike(t *testing.T) {

@@ -16,18 +16,22 @@ import (
 	"github.com/moinha/moinha/consult"
 )
 
-// Params are argon2id cost parameters. Zero fields mean the defaults, the
-// OWASP minimum for argon2id.
+// Params are argon2id cost parameters. Zero fields mean the defaults: of
+// OWASP's equivalent minimum settings for argon2id (m=47104 t=1, m=19456
+// t=2, m=12288 t=3, m=9216 t=4, m=7168 t=5, all p=1), the one with 9 MiB,
+// so that a node can run two logins at once in 18 MiB.
 type Params struct {
-	Time    uint32 // passes over memory; zero means 2
-	Memory  uint32 // KiB; zero means 19456 (19 MiB)
+	Time    uint32 // passes over memory; zero means 4
+	Memory  uint32 // KiB; zero means 9216 (9 MiB)
 	Threads uint8  // lanes; zero means 1
 }
 
-// Defaults for Params, and fixed sizes of a new hash.
+// Defaults for Params, and fixed sizes of a new hash. Hashes made with
+// other parameters (earlier binaries used m=19456, t=2) still verify, and
+// a successful login re-hashes them with the current ones.
 const (
-	DefaultTime    = 2
-	DefaultMemory  = 19 * 1024
+	DefaultTime    = 4
+	DefaultMemory  = 9 * 1024
 	DefaultThreads = 1
 	saltLen        = 16
 	keyLen         = 32
@@ -147,6 +151,16 @@ func hashPassword(normalized string, p Params) (string, error) {
 	}
 	h.key = argon2.IDKey([]byte(normalized), h.salt, p.Time, p.Memory, p.Threads, keyLen)
 	return h.String(), nil
+}
+
+// hashMemory is the argon2 memory (KiB) that verifying stored costs: zero
+// for a malformed hash, which verifyPassword refuses without hashing.
+func hashMemory(stored string) uint32 {
+	h, err := parsePHC(stored)
+	if err != nil {
+		return 0
+	}
+	return h.params.Memory
 }
 
 // verifyPassword reports whether the normalised password matches the

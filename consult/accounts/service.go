@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/moinha/moinha/storage"
@@ -17,10 +16,14 @@ type Options struct {
 	// SessionTTL is how long a session lasts after login; zero means 12h.
 	SessionTTL time.Duration
 	// Params are the argon2id costs for new hashes; zero fields mean the
-	// defaults (t=2, m=19 MiB, p=1). Tests use cheap ones.
+	// defaults (t=4, m=9 MiB, p=1). Tests use cheap ones.
 	Params Params
-	// MaxConcurrentHashes caps how many password hashes run at once (each
-	// holds Params.Memory); zero means GOMAXPROCS.
+	// MaxConcurrentHashes caps how many password hashes run at once, and
+	// with it the node's memory during a burst of logins: a hash holds
+	// Params.Memory while it runs (9 MiB by default), and a stored hash of
+	// larger parameters runs alone. Zero means 1, which keeps a node
+	// holding a full province within 64 MiB; more only helps a node with
+	// cores and memory to spare.
 	MaxConcurrentHashes int
 }
 
@@ -34,10 +37,8 @@ type Service struct {
 	now    func() time.Time
 	ttl    time.Duration
 	params Params
-	hashes chan struct{} // semaphore: one token per running hash
-
-	dummyOnce sync.Once
-	dummy     string // a hash of a random password, verified for unknown users
+	hashes *hashGate
+	dummy  string // a PHC string no password matches, verified for unknown users
 }
 
 // New returns a Service over db.
@@ -49,36 +50,41 @@ func New(db *storage.DB, opts Options) *Service {
 	if s.ttl <= 0 {
 		s.ttl = DefaultSessionTTL
 	}
-	n := opts.MaxConcurrentHashes
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	s.hashes = make(chan struct{}, n)
+	n := max(1, opts.MaxConcurrentHashes)
+	s.hashes = newHashGate(n, uint32(min(uint64(n)*uint64(s.params.Memory), maxMemory)))
+	// Random salt and key: verifying against it costs one hash with the
+	// current parameters, like a known user's, and matches nothing. No
+	// hash is computed to make it.
+	dummy := phc{params: s.params, salt: make([]byte, saltLen), key: make([]byte, keyLen)}
+	_, _ = rand.Read(dummy.salt) // crypto/rand.Read never fails (Go ≥ 1.24)
+	_, _ = rand.Read(dummy.key)
+	s.dummy = dummy.String()
 	return s
 }
 
-// withHashSlot runs fn while holding one of the hash slots.
-func (s *Service) withHashSlot(ctx context.Context, fn func() error) error {
-	select {
-	case s.hashes <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.hashes }()
-	return fn()
-}
+// gcAfterHash is the argon2 memory (KiB) from which a hash's memory is
+// handed back to the heap as soon as it is done.
+const gcAfterHash = 1 << 10
 
-// dummyHash is verified against when the username is unknown, so that the
-// answer takes as long as for a known user. It has the current parameters.
-func (s *Service) dummyHash() string {
-	s.dummyOnce.Do(func() {
-		h, err := hashPassword(rand.Text(), s.params)
-		if err != nil {
-			// crypto/rand does not fail on supported platforms; keep the
-			// cost anyway with a fixed salt.
-			h = phc{params: s.params, salt: make([]byte, saltLen), key: make([]byte, keyLen)}.String()
-		}
-		s.dummy = h
-	})
-	return s.dummy
+// withHashSlot runs fn, which hashes with memory KiB of argon2 memory,
+// once the gate lets it.
+//
+// argon2 allocates its memory afresh for every hash. Left to the garbage
+// collector, a burst of logins grows the heap by several hashes' worth (a
+// collection that runs while a hash holds its memory counts it as live,
+// and the next heap goal doubles it): 32 concurrent logins took a node
+// holding a full province from 31 MiB to 84 MiB with two hashes at a time
+// and to 65 MiB with one. Collecting before the next hash may start lets
+// it reuse the same memory (39–46 MiB); logins are rare and each costs
+// tens of milliseconds anyway.
+func (s *Service) withHashSlot(ctx context.Context, memory uint32, fn func() error) error {
+	held, err := s.hashes.acquire(ctx, memory)
+	if err != nil {
+		return err
+	}
+	defer s.hashes.release(held)
+	if memory >= gcAfterHash {
+		defer runtime.GC()
+	}
+	return fn()
 }

@@ -45,7 +45,7 @@ func (s *Service) AddUser(ctx context.Context, actor, username, password string,
 		return User{}, err
 	}
 	var hash string
-	err := s.withHashSlot(ctx, func() (err error) {
+	err := s.withHashSlot(ctx, s.params.Memory, func() (err error) {
 		hash, err = hashPassword(pw, s.params)
 		return err
 	})

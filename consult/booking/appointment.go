@@ -98,10 +98,11 @@ func (s *Service) Reschedule(ctx context.Context, actor, code string, newStart t
 		if start.Equal(a.Start) {
 			return "unchanged", nil
 		}
-		sc, err := loadSchedule(tx, a.Facility)
+		cs, err := scheduleIn(tx, a.Facility, s.scheds.get(a.Facility))
 		if err != nil {
 			return "", err
 		}
+		sc := &cs.sc
 		day, err := sc.checkBookable(start, now, loc)
 		if err != nil {
 			return "", err
@@ -114,7 +115,7 @@ func (s *Service) Reschedule(ctx context.Context, actor, code string, newStart t
 		if used >= sc.Capacity {
 			return "", errSlotFull() // before any write: the old booking stands
 		}
-		if err := tx.Put(storage.BucketSlotUse, newKey, used+1); err != nil {
+		if err := tx.PutInt(storage.BucketSlotUse, newKey, int64(used+1)); err != nil {
 			return "", err
 		}
 		if err := addSlotUse(tx, slotKey(a.Facility, a.Start), -1); err != nil {
@@ -200,8 +201,12 @@ func (s *Service) modify(ctx context.Context, actor, code, action string,
 		if err != nil {
 			return err
 		}
+		from := a.Status
 		detail, err := change(tx, &a, now)
 		if err != nil {
+			return err
+		}
+		if err := s.statusChanged(tx, a.Facility, from, a.Status, now); err != nil {
 			return err
 		}
 		a.Updated = now.UTC()

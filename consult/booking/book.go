@@ -26,69 +26,147 @@ func (s *Service) Book(ctx context.Context, actor string, r BookRequest) (Appoin
 		return Appointment{}, err
 	}
 	start := r.Start.UTC()
-	var out Appointment
+	// Everything that does not need the transaction is done before it, on
+	// the cached schedule: the storage writer is one goroutine that every
+	// write of the node waits for.
+	cs, err := s.cachedOrCurrent(r.Facility)
+	if err != nil {
+		return Appointment{}, userError("book", err)
+	}
+	p, err := prepareBooking(cs, &r, start, now, loc)
+	if err != nil {
+		// Refuse only on the committed schedule, never on a cached one
+		// that may have been replaced.
+		if cs, err = s.currentSchedule(r.Facility); err != nil {
+			return Appointment{}, userError("book", err)
+		}
+		if p, err = prepareBooking(cs, &r, start, now, loc); err != nil {
+			return Appointment{}, userError("book", err)
+		}
+	}
+	var (
+		out  Appointment
+		seen *cachedSchedule // a schedule the transaction decoded
+	)
 	// fn may run more than once (storage retries a batch when a sibling
-	// fails after writing): it reads everything it decides on inside the
-	// transaction and sets out only on success.
+	// fails after writing): it checks everything it decides on inside the
+	// transaction, changes nothing it shares, and sets out only on success.
 	err = s.db.Update(ctx, func(tx *storage.Tx) error {
-		sc, err := loadSchedule(tx, r.Facility)
+		q := p
+		cur, err := scheduleIn(tx, r.Facility, p.sched)
 		if err != nil {
 			return err
 		}
-		day, err := sc.checkBookable(start, now, loc)
+		if cur != p.sched {
+			// The schedule was replaced since p was prepared: decide
+			// again on the one this transaction reads.
+			seen = cur
+			if q, err = prepareBooking(cur, &r, start, now, loc); err != nil {
+				return err
+			}
+		}
+		used, _, err := tx.GetInt(storage.BucketSlotUse, q.slot)
 		if err != nil {
 			return err
 		}
-		key := slotKey(r.Facility, start)
-		used, err := slotUse(tx, key)
-		if err != nil {
-			return err
-		}
-		if used >= sc.Capacity {
+		if used >= int64(q.sched.sc.Capacity) {
 			return errSlotFull() // before any write: the batch need not be retried
 		}
-		id, code, err := freshIdentity(tx)
-		if err != nil {
+		if tx.Has(storage.BucketAppointments, q.a.ID) || tx.Has(storage.BucketApptCodes, q.code) {
+			// With 80 random bits per millisecond and 64 random bits this
+			// never happens; the check is what makes uniqueness certain.
+			id, code, err := freshIdentity(tx, now)
+			if err != nil {
+				return err
+			}
+			if q, err = q.withIdentity(id, code); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutInt(storage.BucketSlotUse, q.slot, used+1); err != nil {
 			return err
 		}
-		a := Appointment{
-			ID: id, Code: formatCode(code), Status: StatusBooked, Facility: r.Facility,
-			Start: start, End: start.Add(sc.slotLen()), Day: day.Format(dateLayout),
-			Name: r.Name, Phone: r.Phone, Reason: r.Reason, BirthYear: r.BirthYear,
-			Created: now.UTC(), Updated: now.UTC(),
-		}
-		if err := tx.Put(storage.BucketSlotUse, key, used+1); err != nil {
+		if err := tx.Put(storage.BucketAppointments, q.a.ID, q.rec); err != nil {
 			return err
 		}
-		if err := tx.Put(storage.BucketAppointments, id, &a); err != nil {
+		if err := tx.Put(storage.BucketApptCodes, q.code, q.idValue); err != nil {
 			return err
 		}
-		if err := tx.Put(storage.BucketApptCodes, code, id); err != nil {
+		if err := tx.Put(storage.BucketApptByDay, q.desk, q.idValue); err != nil {
 			return err
 		}
-		if err := tx.Put(storage.BucketApptByDay, deskKey(&a), id); err != nil {
+		if err := tx.Audit(actor, "appointment.create", "appointment:"+q.a.ID, ""); err != nil {
 			return err
 		}
-		if err := tx.Audit(actor, "appointment.create", "appointment:"+id, ""); err != nil {
+		if err := s.statusChanged(tx, q.a.Facility, "", q.a.Status, now); err != nil {
 			return err
 		}
-		out = a
+		out = q.a
 		return nil
 	})
+	s.remember(r.Facility, seen)
 	if err != nil {
 		return Appointment{}, userError("book", err)
 	}
 	return localize(out, loc), nil
 }
 
+// preparedBooking is a booking decided on one schedule and encoded, ready
+// for the transaction to check and write. It is read-only once built.
+type preparedBooking struct {
+	sched   *cachedSchedule // the schedule it was decided on
+	a       Appointment     // times in UTC
+	code    string          // canonical booking code
+	slot    string          // slotKey
+	desk    string          // deskKey
+	rec     storage.Encoded // a
+	idValue storage.Encoded // a.ID, the value of both indexes
+}
+
+// prepareBooking checks that start is bookable now on cs and builds the
+// appointment with a fresh ID and code. r must have passed checkRequest.
+func prepareBooking(cs *cachedSchedule, r *BookRequest, start, now time.Time, loc *time.Location) (preparedBooking, error) {
+	day, err := cs.sc.checkBookable(start, now, loc)
+	if err != nil {
+		return preparedBooking{}, err
+	}
+	p := preparedBooking{
+		sched: cs,
+		a: Appointment{
+			Status: StatusBooked, Facility: r.Facility,
+			Start: start, End: start.Add(cs.sc.slotLen()), Day: day.Format(dateLayout),
+			Name: r.Name, Phone: r.Phone, Reason: r.Reason, BirthYear: r.BirthYear,
+			Created: now.UTC(), Updated: now.UTC(),
+		},
+		slot: slotKey(r.Facility, start),
+	}
+	return p.withIdentity(newID(now), newCode())
+}
+
+// withIdentity returns p with the appointment's ID and code set and the
+// records encoded again.
+func (p preparedBooking) withIdentity(id, code string) (preparedBooking, error) {
+	p.a.ID, p.a.Code, p.code = id, formatCode(code), code
+	p.desk = deskKey(&p.a)
+	var err error
+	if p.rec, err = storage.Encode(&p.a); err != nil {
+		return preparedBooking{}, err
+	}
+	if p.idValue, err = storage.Encode(id); err != nil {
+		return preparedBooking{}, err
+	}
+	return p, nil
+}
+
 var errNoIdentity = errors.New("booking: no unused appointment ID and code after several draws")
 
 // freshIdentity draws an appointment ID and a canonical booking code that
-// are both unused. With 128 and 64 random bits a second draw is
-// astronomically rare; the check is what makes uniqueness certain.
-func freshIdentity(tx *storage.Tx) (id, code string, err error) {
+// are both unused. With 80 random bits per millisecond and 64 random bits
+// a second draw is astronomically rare; the check is what makes uniqueness
+// certain.
+func freshIdentity(tx *storage.Tx, now time.Time) (id, code string, err error) {
 	for range 4 {
-		id, code = newID(), newCode()
+		id, code = newID(now), newCode()
 		if !tx.Has(storage.BucketAppointments, id) && !tx.Has(storage.BucketApptCodes, code) {
 			return id, code, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
+	"time"
 )
 
 // Booking codes: codeLen symbols from codeAlphabet, which leaves out 0, O,
@@ -65,9 +66,18 @@ func canonicalCode(s string) (string, bool) {
 	return string(out), true
 }
 
-// newID returns a random appointment ID: 16 bytes, hex.
-func newID() string {
+// newID returns an appointment ID: 16 bytes, hex, of which the first 6
+// are the creation time in milliseconds since 1970 (big-endian) and the
+// other 10 random. New appointments thus sort after older ones, so that a
+// commit of many bookings appends to a few pages of the appointments
+// bucket instead of rewriting one random page per booking. IDs are not
+// secrets (the booking code is), and Book checks that an ID is unused.
+func newID(now time.Time) string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	ms := uint64(max(0, now.UnixMilli()))
+	for i := range 6 {
+		b[i] = byte(ms >> (8 * (5 - i)))
+	}
+	_, _ = rand.Read(b[6:])
 	return hex.EncodeToString(b[:])
 }

@@ -14,7 +14,9 @@
 // # Storage
 //
 // Schedules live in [storage.BucketSchedules] by facility ID. An appointment
-// lives in [storage.BucketAppointments] by a random ID, with two indexes:
+// lives in [storage.BucketAppointments] by an ID that begins with its
+// creation time (milliseconds, then 80 random bits: new appointments append
+// to the bucket), with two indexes:
 // [storage.BucketApptCodes] (canonical booking code → ID) and
 // [storage.BucketApptByDay] (facility/local day/start UTC/ID → ID, the desk).
 // [storage.BucketSlotUse] counts the live bookings of each slot

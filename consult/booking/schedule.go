@@ -41,6 +41,9 @@ func (s *Service) PutSchedule(ctx context.Context, actor string, sc Schedule) (S
 		}
 		return tx.Audit(actor, "schedule.put", "facility:"+norm.Facility, "")
 	})
+	// After the commit: a booking that cached the old schedule meanwhile
+	// only pays a decode, as every transaction checks the stored bytes.
+	s.scheds.drop(norm.Facility)
 	if err != nil {
 		return Schedule{}, userError("put schedule", err)
 	}

@@ -22,14 +22,24 @@ type Facilities interface {
 type Options struct {
 	// Now is the clock. Zero means time.Now.
 	Now func() time.Time
+	// OnStatus, when not nil, is called inside the write transaction of
+	// every new appointment (from "") and every status change, with the
+	// facility, the statuses and the clock's time; an error aborts the
+	// change. It is given no patient data. node counts bookings for the
+	// network statistics here (consult/stats). Zero means nobody is told.
+	OnStatus func(tx *storage.Tx, facility, from, to string, at time.Time) error
 }
 
 // Service is the booking calendar of one node. It is safe for concurrent
-// use and keeps no state of its own outside the data file.
+// use. Its only state outside the data file is a cache of decoded
+// schedules, which every transaction checks against the stored bytes
+// (schedcache.go).
 type Service struct {
 	db         *storage.DB
 	facilities Facilities
 	now        func() time.Time
+	onStatus   func(tx *storage.Tx, facility, from, to string, at time.Time) error
+	scheds     schedules
 }
 
 // New returns a Service over db. facilities decides which facilities take
@@ -39,7 +49,7 @@ func New(db *storage.DB, facilities Facilities, opts Options) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, facilities: facilities, now: now}
+	return &Service{db: db, facilities: facilities, now: now, onStatus: opts.OnStatus}
 }
 
 // zone asks the directory for a bookable facility's zone.
@@ -60,6 +70,14 @@ func (s *Service) zone(facility string) (*time.Location, error) {
 		loc = time.UTC
 	}
 	return loc, nil
+}
+
+// statusChanged calls the OnStatus hook, if any, inside tx.
+func (s *Service) statusChanged(tx *storage.Tx, facility, from, to string, at time.Time) error {
+	if s.onStatus == nil || from == to {
+		return nil
+	}
+	return s.onStatus(tx, facility, from, to, at)
 }
 
 // displayZone is the zone to render a stored appointment in: the facility's,

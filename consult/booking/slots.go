@@ -20,11 +20,17 @@ func (s *Service) Slots(facility, date string) ([]Slot, error) {
 	}
 	now := s.now()
 	out := []Slot{}
+	known := s.scheds.get(facility)
+	var seen *cachedSchedule
 	err = s.db.View(func(tx *storage.Tx) error {
-		sc, err := loadSchedule(tx, facility)
+		cs, err := scheduleIn(tx, facility, known)
 		if err != nil {
 			return err
 		}
+		if cs != known {
+			seen = cs
+		}
+		sc := &cs.sc
 		if sc.closedOn(day) || sc.beyondHorizon(day, now, loc) {
 			return nil
 		}
@@ -41,6 +47,7 @@ func (s *Service) Slots(facility, date string) ([]Slot, error) {
 		}
 		return nil
 	})
+	s.remember(facility, seen)
 	if err != nil {
 		return nil, userError("slots", err)
 	}
@@ -49,11 +56,8 @@ func (s *Service) Slots(facility, date string) ([]Slot, error) {
 
 // slotUse reads a slot's booked count (zero when absent).
 func slotUse(tx *storage.Tx, key string) (int, error) {
-	var n int
-	if _, err := tx.Get(storage.BucketSlotUse, key, &n); err != nil {
-		return 0, err
-	}
-	return n, nil
+	n, _, err := tx.GetInt(storage.BucketSlotUse, key)
+	return int(n), err
 }
 
 // addSlotUse changes a slot's count by delta, never below zero, and deletes
@@ -67,5 +71,5 @@ func addSlotUse(tx *storage.Tx, key string, delta int) error {
 	if n == 0 {
 		return tx.Delete(storage.BucketSlotUse, key)
 	}
-	return tx.Put(storage.BucketSlotUse, key, n)
+	return tx.PutInt(storage.BucketSlotUse, key, int64(n))
 }

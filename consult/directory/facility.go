@@ -41,6 +41,7 @@ func (s *Service) PutFacility(ctx context.Context, actor string, f Facility) (Fa
 		}
 		return s.stage(tx, KindFacility, id, payload, false)
 	})
+	s.zones.forget(id)
 	if err != nil {
 		return Facility{}, storeErr("put facility "+id, err)
 	}
@@ -116,6 +117,7 @@ func (s *Service) DeleteFacility(ctx context.Context, actor string, id string) e
 		}
 		return s.stage(tx, KindFacility, id, payload, true)
 	})
+	s.zones.forget(id)
 	return storeErr("delete facility "+id, err)
 }
 
@@ -124,21 +126,29 @@ func (s *Service) DeleteFacility(ctx context.Context, actor string, id string) e
 // another); otherwise a *consult.Error of kind consult.ErrNotFound, code
 // "facility_not_found". booking uses it to decide which facilities take
 // appointments on this node.
+//
+// The zones of this province's facilities are cached (only this node
+// changes them, and it forgets a facility's zone after every change), so a
+// booking costs no read of the facility.
 func (s *Service) BookableFacility(id string) (*time.Location, error) {
 	if p, ok := provinceOf(id); !ok || p != s.province {
 		return nil, errFacilityNotFound(id)
+	}
+	loc, gen := s.zones.get(id)
+	if loc != nil {
+		return loc, nil
 	}
 	f, err := s.GetFacility(id)
 	if err != nil {
 		return nil, err
 	}
-	if f.TZ == "" || f.TZ == defaultTZ {
-		return s.vietnam, nil
+	loc = s.vietnam
+	if f.TZ != "" && f.TZ != defaultTZ {
+		if loc, err = time.LoadLocation(f.TZ); err != nil {
+			return nil, fmt.Errorf("directory: facility %s: zone %q: %w", id, f.TZ, err)
+		}
 	}
-	loc, err := time.LoadLocation(f.TZ)
-	if err != nil {
-		return nil, fmt.Errorf("directory: facility %s: zone %q: %w", id, f.TZ, err)
-	}
+	s.zones.put(id, loc, gen)
 	return loc, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -125,6 +126,65 @@ func TestBookableFacility(t *testing.T) {
 		assert.ErrorIs(t, err, consult.ErrNotFound, id)
 		assert.Equal(t, "facility_not_found", consultCode(err), id)
 	}
+}
+
+// The zones are cached; every change of an own facility shows at once.
+func TestBookableFacilityFollowsChanges(t *testing.T) {
+	s, _, _ := newService(t)
+	ctx := context.Background()
+	f := mustPutFacility(t, s, station("TYT01", "Trạm Y tế xã Ea Kao"))
+	loc, err := s.BookableFacility(f.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Asia/Ho_Chi_Minh", loc.String())
+
+	f.TZ = "Asia/Bangkok"
+	mustPutFacility(t, s, f)
+	loc, err = s.BookableFacility(f.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Asia/Bangkok", loc.String(), "after PutFacility")
+
+	f.TZ = "Asia/Tokyo"
+	_, err = s.ImportFacilities(ctx, "admin", []directory.Facility{f})
+	require.NoError(t, err)
+	loc, err = s.BookableFacility(f.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Asia/Tokyo", loc.String(), "after ImportFacilities")
+
+	require.NoError(t, s.DeleteFacility(ctx, "admin", f.ID))
+	_, err = s.BookableFacility(f.ID)
+	assert.Equal(t, "facility_not_found", consultCode(err), "after DeleteFacility")
+}
+
+// Lookups racing changes never leave a stale zone cached.
+func TestBookableFacilityRacingChanges(t *testing.T) {
+	s, _, _ := newService(t)
+	f := mustPutFacility(t, s, station("TYT01", "Trạm Y tế xã Ea Kao"))
+	zones := []string{"Asia/Bangkok", "Asia/Tokyo", ""}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					_, _ = s.BookableFacility(f.ID)
+				}
+			}
+		})
+	}
+	for i := range 30 {
+		f.TZ = zones[i%len(zones)]
+		mustPutFacility(t, s, f)
+	}
+	f.TZ = "Asia/Bangkok"
+	mustPutFacility(t, s, f)
+	close(stop)
+	wg.Wait()
+	loc, err := s.BookableFacility(f.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Asia/Bangkok", loc.String(), "the last write")
 }
 
 func TestCounts(t *testing.T) {

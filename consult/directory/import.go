@@ -74,12 +74,22 @@ func (s *Service) ImportFacilities(ctx context.Context, actor string, fs []Facil
 			}
 			return nil
 		})
+		s.zones.forget(ids(recs[start:end])...)
 		if err != nil {
 			return written, storeErr("import facilities", err)
 		}
 		written = end
 	}
 	return written, nil
+}
+
+// ids lists the IDs of recs.
+func ids(recs []*storedFacility) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.ID
+	}
+	return out
 }
 
 // ImportPractitioners validates every practitioner as PutPractitioner

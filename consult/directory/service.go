@@ -13,12 +13,14 @@ import (
 
 // Service is one node's directory: its own province's records, which it
 // writes and replicates, and the replica of every other member's. It is
-// safe for concurrent use and keeps no state outside the data file.
+// safe for concurrent use. Its only state outside the data file is the
+// zones of its own facilities, cached for BookableFacility (zones.go).
 type Service struct {
 	db       *storage.DB
 	province string             // this node's province code
 	repl     consult.Replicator // nil: nothing is replicated
 	vietnam  *time.Location     // Asia/Ho_Chi_Minh, the default facility zone
+	zones    zoneCache
 }
 
 // New returns the directory of the node for province over db. repl is told

@@ -30,7 +30,7 @@
 // the page only reads who is logged in through Options.User. The API
 // still checks every call.
 //
-// # Adding a page (call room, doctor inbox, observer dashboard)
+// # Adding a page
 //
 //  1. Add a row to pageTable: path, template name, title key, roles, the
 //     script(s) and catalog sections it needs, and a nav entry if it has one.
@@ -39,7 +39,18 @@
 //  4. Add it to the e2e screenshot list (e2e/screens_test.go).
 //
 // The desk's row actions are a list in static/js/desk.js (deskActions);
-// "start a teleconsult" and "create a referral" join it when the calls and
-// referrals APIs exist — marked HOOK there. No button is shown for a
-// feature the node does not serve yet.
+// its links onward (a referral or consult request filled from the
+// appointment, a teleconsultation) open the /refer and /calls pages.
+//
+// # Calls, referrals, network
+//
+// /calls starts calls and lists the user's; /call/ID (a prefix page: the
+// row's path ends in "/" and matches one more segment) is the call room,
+// which speaks docs/signalling.md over the call's WebSocket (the content
+// security policy names the node's own ws:// and wss:// host) and exposes
+// its RTCPeerConnections as window.__moinhaCall for tests. /inbox,
+// /referral/ID and /refer work referrals and consult requests through
+// js/ref.js (their shared vocabulary); /admin/availability and
+// /admin/network are the admin's network pages; /observer is the
+// observer dashboard (observer nodes only).
 package web

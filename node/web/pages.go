@@ -4,8 +4,10 @@ import "slices"
 
 // page is one server-rendered page of the app.
 type page struct {
-	// path is the URL path served (exact match).
-	path string
+	// path is the URL path served (exact match), or with prefix the path
+	// before one more segment ("/call/" serves /call/ID).
+	path   string
+	prefix bool
 	// name names templates/NAME.html (which defines "main") and is the
 	// page's id in CSS, tests and screenshots.
 	name string
@@ -51,6 +53,7 @@ const (
 // pageTable lists the pages. To add one, see the package documentation.
 func pageTable() []page {
 	desk := []string{roleAdmin, roleStaff, roleDoctor}
+	clinicians := []string{roleStaff, roleDoctor} // referrals: the API refuses admins
 	admin := []string{roleAdmin}
 	withPatients := []string{nodeProvince, nodeHospital}
 	return []page{
@@ -63,12 +66,26 @@ func pageTable() []page {
 			scripts: []string{"js/login.js"}, sections: []string{"login"}},
 		{path: "/desk", name: "desk", title: "desk.title", nav: "nav.desk", roles: desk, nodeRoles: withPatients,
 			scripts: []string{"js/desk.js"}, sections: []string{"desk"}},
+		{path: "/inbox", name: "inbox", title: "inbox.title", nav: "nav.inbox", roles: clinicians, nodeRoles: withPatients,
+			scripts: []string{"js/ref.js", "js/inbox.js"}, sections: []string{"inbox", "ref"}},
+		{path: "/referral/", prefix: true, name: "referral", title: "referral.title", roles: clinicians, nodeRoles: withPatients,
+			navUnder: "/inbox", scripts: []string{"js/ref.js", "js/referral.js"}, sections: []string{"referral", "ref"}},
+		{path: "/refer", name: "refer", title: "refer.title", roles: clinicians, nodeRoles: withPatients, navUnder: "/inbox",
+			scripts: []string{"js/ref.js", "js/refer.js"}, sections: []string{"refer", "ref"}},
+		{path: "/calls", name: "calls", title: "calls.title", nav: "nav.calls", roles: desk, nodeRoles: withPatients,
+			scripts: []string{"js/calls.js"}, sections: []string{"calls", "kind"}},
+		{path: "/call/", prefix: true, name: "call", title: "call.title", roles: desk, nodeRoles: withPatients, navUnder: "/calls",
+			scripts: []string{"js/call.js"}, sections: []string{"call", "kind"}},
 		{path: "/admin", name: "admin", title: "admin.facilities.title", nav: "nav.admin", roles: admin,
 			scripts: []string{"js/admin.js"}, sections: []string{"admin", "level"}},
 		{path: "/admin/facility", name: "admin-facility", title: "admin.facility.title", roles: admin, navUnder: "/admin",
 			scripts: []string{"js/admin-facility.js"}, sections: []string{"admin", "level"}},
 		{path: "/admin/schedule", name: "admin-schedule", title: "admin.schedule.title", roles: admin, navUnder: "/admin",
 			scripts: []string{"js/admin-schedule.js"}, sections: []string{"admin", "day"}},
+		{path: "/admin/availability", name: "admin-availability", title: "admin.avail.title", roles: admin, nodeRoles: withPatients,
+			navUnder: "/admin", scripts: []string{"js/admin-availability.js"}, sections: []string{"admin"}},
+		{path: "/admin/network", name: "admin-network", title: "admin.network.title", roles: admin, navUnder: "/admin",
+			scripts: []string{"js/admin-network.js"}, sections: []string{"admin", "noderole"}},
 		{path: "/admin/users", name: "admin-users", title: "admin.users.title", roles: admin, navUnder: "/admin",
 			scripts: []string{"js/admin-users.js"}, sections: []string{"admin", "role"}},
 	}

@@ -23,9 +23,23 @@ import (
 var content embed.FS
 
 // contentSecurityPolicy allows only the node's own scripts, styles,
-// images and API; no inline script runs (the page data is a JSON block).
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// images, media and API, and WebSockets to the node's own host (the call
+// room's signalling; named explicitly because older browsers do not count
+// ws: as 'self'); no inline script runs (the page data is a JSON block).
+// Call media (WebRTC) is not a fetch and needs no source here.
+func contentSecurityPolicy(r *http.Request) string {
+	connect := "'self'"
+	if host := r.Host; host != "" && !strings.ContainsAny(host, " ;,'\"") {
+		connect += " ws://" + host + " wss://" + host
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+		"media-src 'self' blob: mediastream:; connect-src " + connect + "; object-src 'none'; base-uri 'none'; " +
+		"form-action 'self'; frame-ancestors 'none'"
+}
+
+// permissionsPolicy lets the node's own pages (the call room) use the
+// camera and microphone, and no embedded frame anything.
+const permissionsPolicy = "camera=(self), microphone=(self), display-capture=(), geolocation=()"
 
 // New returns the web app's handler. Mount it at "/" below the API routes.
 func New(o Options) (http.Handler, error) { return newApp(o, content) }
@@ -115,7 +129,7 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveAsset(w, r)
 		return
 	}
-	p, ok := a.byPath[r.URL.Path]
+	p, ok := a.match(r.URL.Path)
 	if !ok {
 		a.notFound(w, r)
 		return
@@ -130,6 +144,23 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, p, http.StatusOK)
+}
+
+// match finds the page serving path: an exact path, or a prefix page
+// ("/call/") followed by one non-empty segment.
+func (a *app) match(path string) (*compiledPage, bool) {
+	if p, ok := a.byPath[path]; ok && !p.prefix {
+		return p, true
+	}
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 || i == len(path)-1 {
+		return nil, false
+	}
+	p, ok := a.byPath[path[:i+1]]
+	if !ok || !p.prefix {
+		return nil, false
+	}
+	return p, true
 }
 
 func (a *app) notFound(w http.ResponseWriter, r *http.Request) {
@@ -214,6 +245,9 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, p *compiledPage, st
 		if np.nav == "" || np.path == "/" || (np.roles != nil && (v.User == nil || !np.allows(v.User.Role))) {
 			continue
 		}
+		if np.prefix {
+			continue
+		}
 		v.Nav = append(v.Nav, navLink{Path: np.path, Title: np.nav, Current: np.path == p.path || np.path == p.navUnder})
 	}
 	for _, l := range languages() {
@@ -243,7 +277,8 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, p *compiledPage, st
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", lang)
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", contentSecurityPolicy(r))
+	h.Set("Permissions-Policy", permissionsPolicy)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Vary", "Accept-Encoding, Cookie")
 	if acceptsGzip(r) {

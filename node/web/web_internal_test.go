@@ -116,6 +116,13 @@ func TestPagesNeedTheirRoles(t *testing.T) {
 		{"/admin", "admin", 200, ""},
 		{"/admin/users", "admin", 200, ""},
 		{"/admin/schedule", "doctor", 303, "/login?denied=1&next=%2Fadmin%2Fschedule"},
+		{"/calls", "staff", 200, ""},
+		{"/calls", "observer", 303, "/login?denied=1&next=%2Fcalls"},
+		{"/call/ABCDEFGHIJKLMNOPQRSTUVWXYZ", "doctor", 200, ""},
+		{"/call/ABCDEFGHIJKLMNOPQRSTUVWXYZ?autojoin=1", "", 303, "/login?next=%2Fcall%2FABCDEFGHIJKLMNOPQRSTUVWXYZ%3Fautojoin%3D1"},
+		{"/call/", "staff", 404, ""},
+		{"/call", "staff", 404, ""},
+		{"/call/a/b", "staff", 404, ""},
 		{"/nowhere", "", 404, ""},
 		{"/admin/", "admin", 404, ""},
 	} {
@@ -130,7 +137,12 @@ func TestPagesNeedTheirRoles(t *testing.T) {
 			}
 		})
 	}
-	r := get(t, a, "POST", "/book")
+	// The call room's signalling WebSocket goes to the page's own host,
+	// and the node's pages may use the camera and microphone.
+	r := get(t, a, "GET", "/call/ABCDEFGHIJKLMNOPQRSTUVWXYZ", "X-Test-Role", "staff")
+	assert.Contains(t, r.Header.Get("Content-Security-Policy"), "connect-src 'self' ws://example.com wss://example.com;")
+	assert.Contains(t, r.Header.Get("Permissions-Policy"), "camera=(self)")
+	r = get(t, a, "POST", "/book")
 	assert.Equal(t, http.StatusMethodNotAllowed, r.StatusCode)
 	assert.Equal(t, "GET, HEAD", r.Header.Get("Allow"))
 	r = get(t, a, "HEAD", "/book")
@@ -260,10 +272,14 @@ func TestPageWeight(t *testing.T) {
 		if p.roles != nil && roles[p.path] == "" {
 			roles[p.path] = p.roles[0]
 		}
+		path := p.path
+		if p.prefix {
+			path += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		}
 		for _, lang := range languages() {
-			page := get(t, a, "GET", p.path+"?lang="+lang, "X-Test-Role", roles[p.path], "Accept-Encoding", "gzip")
+			page := get(t, a, "GET", path+"?lang="+lang, "X-Test-Role", roles[p.path], "Accept-Encoding", "gzip")
 			require.Equal(t, http.StatusOK, page.StatusCode, p.path)
-			total, plain := wire(t, a, p.path+"?lang="+lang, roles[p.path]), len(page.body)
+			total, plain := wire(t, a, path+"?lang="+lang, roles[p.path]), len(page.body)
 			for _, m := range assetRef.FindAllStringSubmatch(page.body, -1) {
 				u, err := url.Parse(strings.ReplaceAll(m[1], "&amp;", "&"))
 				require.NoError(t, err)

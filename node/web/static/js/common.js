@@ -142,6 +142,13 @@
   function dayOf(rfc3339) {
     return String(rfc3339).slice(0, 10);
   }
+  // fmtTime shows an instant (RFC 3339, any zone) in Vietnam's time.
+  function fmtTime(rfc3339) {
+    const d = new Date(rfc3339);
+    if (!rfc3339 || isNaN(d.getTime())) return '';
+    const opts = { timeZone: ZONE, hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' };
+    return new Intl.DateTimeFormat(cfg.lang, opts).format(d);
+  }
 
   // statusBadge is the coloured label of an appointment status.
   function statusBadge(status) {
@@ -160,6 +167,21 @@
   // facilityName picks the name in the page's language.
   function facilityName(f) {
     return (cfg.lang === 'en' && f.name_en) || f.name;
+  }
+
+  // specialties resolves to the specialty list ([{code, name}], the
+  // name in the page's language), fetched once per page.
+  let specsPromise = null;
+  function specialties() {
+    if (!specsPromise) {
+      specsPromise = api('GET', '/api/v1/specialties')
+        .then((res) => (res.items || []).map((s) => ({ code: s.code, name: s[cfg.lang] || s.vi || s.code })))
+        .catch((e) => {
+          specsPromise = null;
+          throw e;
+        });
+    }
+    return specsPromise;
   }
 
   // listAll follows a list's cursor to the end (bounded).
@@ -196,7 +218,7 @@
 
   window.MN = {
     cfg, t, has, h, $, api, ApiError, errText, show, busy, toLogin,
-    normCode, fmtCode, today, addDays, fmtDay, hhmm, dayOf, statusBadge, fillDl,
-    facilityName, listAll, focus,
+    normCode, fmtCode, today, addDays, fmtDay, hhmm, dayOf, fmtTime, statusBadge, fillDl,
+    facilityName, specialties, listAll, focus,
   };
 })();

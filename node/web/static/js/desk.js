@@ -8,15 +8,26 @@
   // a catalog key, when it applies, and what it does (returning the
   // updated appointment, or nothing to leave the row as it is).
   //
-  // HOOK (calls, referrals): "start a teleconsult" (POST /api/v1/calls,
-  // then open its join_url) and "create a referral" (POST
-  // /api/v1/referrals, prefilled from the appointment) join this list when
-  // the node serves those routes; until then no such button is shown.
+  // Referral, consult request and teleconsultation are links under the
+  // buttons (links()): they open their own pages.
   const deskActions = [
     { key: 'desk.action.arrive', primary: true, when: (a) => a.status === 'booked', run: (a) => setStatus(a, 'arrive') },
     { key: 'desk.action.fulfil', primary: true, when: (a) => a.status === 'arrived', run: (a) => setStatus(a, 'fulfil') },
     { key: 'desk.action.noshow', when: (a) => a.status === 'booked' && Date.parse(a.start) <= Date.now(), run: (a) => setStatus(a, 'noshow') },
   ];
+
+  // links are the row's ways onward for a patient at the station: a
+  // referral or a consult request filled from the appointment, and a
+  // teleconsultation (the referral API serves staff and doctors only).
+  function links(a) {
+    const role = cfg.user && cfg.user.role;
+    if ((role !== 'staff' && role !== 'doctor') || (a.status !== 'booked' && a.status !== 'arrived')) return null;
+    const code = encodeURIComponent(MN.normCode(a.code));
+    return h('p', { class: 'links row-links' },
+      h('a', { href: '/refer?appt=' + code, 'data-link': 'refer' }, t('desk.link.refer')),
+      h('a', { href: '/refer?type=consult&appt=' + code, 'data-link': 'consult' }, t('desk.link.consult')),
+      h('a', { href: '/calls#new-call', 'data-link': 'call' }, t('desk.link.call')));
+  }
 
   function setStatus(a, action) {
     return api('POST', '/api/v1/appointments/' + MN.normCode(a.code) + '/' + action);
@@ -122,7 +133,8 @@
       a.phone ? h('p', {}, h('a', { href: 'tel:' + a.phone, text: a.phone })) : null,
       a.reason ? h('p', { class: 'reason', text: a.reason }) : null,
       h('p', { class: 'meta', text: t('desk.code', { code: MN.fmtCode(a.code) }) }),
-      actions.children.length ? actions : null);
+      actions.children.length ? actions : null,
+      links(a));
   }
 
   async function perform(btn, act, a) {
