@@ -8,6 +8,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/moinha/moinha/testnet"
 )
 
 // mediaStats reads the page's WebRTC statistics (getStats of every
@@ -64,7 +66,7 @@ const remoteVideo = `(() => { const v = document.querySelector('#tiles video');
 // quality, and the switches work on a live call.
 func TestVideoCallAcrossProvinces(t *testing.T) {
 	browserTest(t)
-	net := startNet(t, 2)
+	net := startNet(t, testnet.Options{Provinces: 2})
 	station, hospital := net.Nodes[0], net.Nodes[1]
 	cat := catalogs(t)
 	en, vi := cat["en"], cat["vi"]

@@ -348,18 +348,20 @@ func fold(s string) string {
 	return directory.Fold(strings.TrimSpace(s))
 }
 
-// startNet starts a federated network of provinces nodes on 127.0.0.1
-// (testnet: sample data, users admin, staff and doctor with the passwords
-// in Node.Users) and waits until every node knows every other as an online
-// member; t.Cleanup stops it. (testnettest's leak check does not fit here:
-// the tests share one browser and run in parallel.)
-func startNet(t *testing.T, provinces int) *testnet.Net {
+// startNet starts a federated network on 127.0.0.1 (testnet: sample
+// data; users admin, staff and doctor, or observer and admin on an
+// observer node, with the passwords in Node.Users) and waits until every
+// node sees every other online; t.Cleanup stops it. (testnettest's leak
+// check does not fit here: the tests share one browser and run in
+// parallel.)
+func startNet(t *testing.T, o testnet.Options) *testnet.Net {
 	t.Helper()
 	logs := &logBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	net, err := testnet.Start(ctx, testnet.Options{Provinces: provinces, Dir: t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	o.Dir = t.TempDir()
+	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	net, err := testnet.Start(ctx, o)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		assert.NoError(t, net.Stop())
@@ -375,7 +377,7 @@ func startNet(t *testing.T, provinces int) *testnet.Net {
 					online++
 				}
 			}
-			if online < provinces { // itself included
+			if online < len(net.Nodes) { // itself included
 				return false, nil
 			}
 		}
@@ -396,5 +398,15 @@ func screenshot(tb *tab, name string) {
 	require.NoError(tb.t, os.MkdirAll(outDir, 0o755))
 	eval[bool](tb, `window.scrollTo(0, 0), true`)
 	png := wait(tb, chromedp.CaptureScreenshot())
+	require.NoError(tb.t, os.WriteFile(filepath.Join(outDir, name+".png"), png, 0o644))
+}
+
+// screenshotFull saves the whole page, 360 px wide, as
+// artifacts/screenshots/NAME.png (for pages longer than a screen).
+func screenshotFull(tb *tab, name string) {
+	tb.t.Helper()
+	outDir := filepath.Join(repoRoot(tb.t), "artifacts", "screenshots")
+	require.NoError(tb.t, os.MkdirAll(outDir, 0o755))
+	png := wait(tb, chromedp.FullScreenshot(100))
 	require.NoError(tb.t, os.WriteFile(filepath.Join(outDir, name+".png"), png, 0o644))
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/moinha/moinha/testnet"
 )
 
 // Two provinces' admins: one declares its referral availability for a
@@ -13,7 +15,7 @@ import (
 // the first sees it as left.
 func TestAdminAvailabilityMembersAndLeave(t *testing.T) {
 	browserTest(t)
-	net := startNet(t, 2)
+	net := startNet(t, testnet.Options{Provinces: 2})
 	first, second := net.Nodes[0], net.Nodes[1]
 	en := catalogs(t)["en"]
 

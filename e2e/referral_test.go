@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/moinha/moinha/testnet"
 )
 
 // pngFile writes a small picture (a stand-in for a photo of a wound or an
@@ -47,7 +49,7 @@ const (
 // (question, vital signs, a photo), which the doctor answers.
 func TestReferralAcrossProvinces(t *testing.T) {
 	browserTest(t)
-	net := startNet(t, 2)
+	net := startNet(t, testnet.Options{Provinces: 2})
 	station, hospital := net.Nodes[0], net.Nodes[1]
 	cat := catalogs(t)
 	en, vi := cat["en"], cat["vi"]

@@ -52,6 +52,8 @@ func TestStaffChecksInOnTheDesk(t *testing.T) {
 	tb.click(row + ` button[data-action="arrive"]`)
 	tb.waitText(row+" .badge", vi["status.arrived"])
 	assert.Equal(t, booking.StatusArrived, tn.appointment(t, a.Code).Status)
+	referLink := eval[string](tb, `document.querySelector('`+row+` a[data-link="refer"]').getAttribute('href')`)
+	assert.Equal(t, "/refer?appt="+strings.ReplaceAll(a.Code, "-", ""), referLink)
 
 	tb.click(row + ` button[data-action="fulfil"]`)
 	tb.waitText(row+" .badge", vi["status.fulfilled"])
@@ -60,6 +62,12 @@ func TestStaffChecksInOnTheDesk(t *testing.T) {
 	// Refresh reloads the same day from the server.
 	tb.click("#refresh")
 	tb.waitText(row+" .badge", vi["status.fulfilled"])
+
+	// From a row on to a referral, filled from the appointment.
+	tb.open(referLink, "refer")
+	tb.waitJS(`document.getElementById('p-name').value === 'Hồ Văn Tư'`)
+	assert.Equal(t, "0912345678", eval[string](tb, `document.getElementById('p-phone').value`))
+	assert.True(t, eval[bool](tb, `document.getElementById('t-referral').checked`))
 
 	// Staff may not open the admin pages: back to login with a notice.
 	tb.open("/admin", "login")

@@ -65,9 +65,9 @@ var markers = regexp.MustCompile(`⟦[^⟧]*⟧`)
 
 // dummyApp is the app with every message replaced by its marked key, so
 // that any visible text without a marker is hard-coded.
-func dummyApp(t *testing.T, user *User) *app {
+func dummyApp(t *testing.T, user *User, nodeRole string) *app {
 	t.Helper()
-	a, err := newApp(Options{Province: "66", Name: marker("node"),
+	a, err := newApp(Options{Province: "66", Name: marker("node"), Role: nodeRole,
 		Communes: func(context.Context) ([]string, error) { return []string{marker("commune")}, nil },
 		User: func(*http.Request) (User, bool) {
 			if user == nil {
@@ -124,9 +124,14 @@ func visibleText(n *html.Node) []string {
 // with a catalog of markers, no letter is left outside a marker.
 func TestTemplatesHaveNoHardCodedText(t *testing.T) {
 	users := map[string]*User{"anonymous": nil, "admin": {Username: "a", Role: roleAdmin},
-		"staff": {Username: "s", Role: roleStaff, Facility: "66-TYT-01"}}
+		"staff":             {Username: "s", Role: roleStaff, Facility: "66-TYT-01"},
+		"observer@observer": {Username: "o", Role: roleObserver}}
 	for who, u := range users {
-		a := dummyApp(t, u)
+		nodeRole := nodeProvince
+		if strings.HasSuffix(who, "@observer") {
+			nodeRole = nodeObserver
+		}
+		a := dummyApp(t, u, nodeRole)
 		for _, p := range append(slices.Clone(a.pages), a.notFound404) {
 			t.Run(who+"/"+p.name, func(t *testing.T) {
 				rec := httptest.NewRecorder()

@@ -48,6 +48,7 @@ const (
 const (
 	nodeProvince = "province"
 	nodeHospital = "hospital"
+	nodeObserver = "observer"
 )
 
 // pageTable lists the pages. To add one, see the package documentation.
@@ -76,6 +77,8 @@ func pageTable() []page {
 			scripts: []string{"js/calls.js"}, sections: []string{"calls", "kind"}},
 		{path: "/call/", prefix: true, name: "call", title: "call.title", roles: desk, nodeRoles: withPatients, navUnder: "/calls",
 			scripts: []string{"js/call.js"}, sections: []string{"call", "kind"}},
+		{path: "/observer", name: "observer", title: "observer.title", nav: "nav.observer", roles: []string{roleObserver, roleAdmin},
+			nodeRoles: []string{nodeObserver}, scripts: []string{"js/observer.js"}, sections: []string{"observer"}},
 		{path: "/admin", name: "admin", title: "admin.facilities.title", nav: "nav.admin", roles: admin,
 			scripts: []string{"js/admin.js"}, sections: []string{"admin", "level"}},
 		{path: "/admin/facility", name: "admin-facility", title: "admin.facility.title", roles: admin, navUnder: "/admin",

@@ -123,6 +123,13 @@ func TestPagesNeedTheirRoles(t *testing.T) {
 		{"/call/", "staff", 404, ""},
 		{"/call", "staff", 404, ""},
 		{"/call/a/b", "staff", 404, ""},
+		{"/inbox", "doctor", 200, ""},
+		{"/inbox", "admin", 303, "/login?denied=1&next=%2Finbox"},
+		{"/refer", "staff", 200, ""},
+		{"/referral/66-r-abcdefghijklmnop", "doctor", 200, ""},
+		{"/admin/network", "admin", 200, ""},
+		{"/admin/availability", "admin", 200, ""},
+		{"/observer", "admin", 404, ""},
 		{"/nowhere", "", 404, ""},
 		{"/admin/", "admin", 404, ""},
 	} {
@@ -266,7 +273,17 @@ const budget = 300 << 10
 var assetRef = regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`)
 
 func TestPageWeight(t *testing.T) {
-	a := testApp(t)
+	obs, err := newApp(Options{Province: "BYT", Role: nodeObserver, User: func(r *http.Request) (User, bool) {
+		role := r.Header.Get("X-Test-Role")
+		return User{Username: "u-" + role, Role: role}, role != ""
+	}}, content)
+	require.NoError(t, err)
+	for _, a := range []*app{testApp(t), obs} {
+		pageWeights(t, a)
+	}
+}
+
+func pageWeights(t *testing.T, a *app) {
 	roles := map[string]string{"/desk": "staff"}
 	for _, p := range a.pages {
 		if p.roles != nil && roles[p.path] == "" {
@@ -323,9 +340,15 @@ func TestObserverNodeServesNoPatientPages(t *testing.T) {
 		return User{Username: "o", Role: roleObserver}, true
 	}}, content)
 	require.NoError(t, err)
-	for _, p := range []string{"/book", "/appointment", "/desk"} {
+	for _, p := range []string{"/book", "/appointment", "/desk", "/calls", "/call/ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+		"/inbox", "/refer", "/referral/66-r-abc", "/admin/availability"} {
 		assert.Equal(t, http.StatusNotFound, get(t, a, "GET", p).StatusCode, p)
 	}
+	// Its dashboard: counts only, for observers (and its admin).
+	dash := get(t, a, "GET", "/observer")
+	require.Equal(t, http.StatusOK, dash.StatusCode)
+	assert.Contains(t, dash.body, `id="volume-table"`)
+	assert.Contains(t, get(t, a, "GET", "/").body, `href="/observer"`)
 	home := get(t, a, "GET", "/")
 	require.Equal(t, http.StatusOK, home.StatusCode)
 	assert.NotContains(t, home.body, `href="/book"`)

@@ -569,6 +569,7 @@
     S.participants = [];
     S.waiting = [];
     status('');
+    show($('call-error'), '');
     $('after-text').textContent = text;
     $('rejoin').hidden = !rejoin || S.ended;
     $('after').hidden = false;
