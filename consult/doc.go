@@ -9,7 +9,10 @@
 //   - accounts: users, password hashing, sessions and lockout;
 //   - sample: realistic Vietnamese sample data for demos, tests and benches;
 //   - stats: the network statistics (daily counts per facility level, small
-//     counts suppressed) and the history of every member's reports.
+//     counts suppressed) and the history of every member's reports;
+//   - referral: referrals between provinces and consult requests (FHIR Task
+//     states, routing from availability, minimum-necessary offers, the
+//     owner deciding races), over a Sender the node plugs in.
 //
 // consult never imports federation or node.
 package consult

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -161,12 +162,76 @@ const (
 	directPollMax = 20 * time.Millisecond
 )
 
+// directSettleDelay is how long acknowledged messages may stay in the
+// outbox before they are removed, so that removals coalesce into one
+// commit instead of each costing an fsync on the path of the next message.
+// Until then the loop remembers them and never resends them; after a
+// crash they are resent and the receiver answers "duplicate".
+const directSettleDelay = 25 * time.Millisecond
+
+// settleState is a delivery loop's acknowledged messages not yet removed
+// from the outbox, owned by the loop's goroutine.
+type settleState struct {
+	keys []string        // outbox keys, in acknowledgement order
+	set  map[string]bool // the same keys
+	due  time.Time       // when to remove them (zero: none pending)
+}
+
+func (st *settleState) add(key string) {
+	if st.set[key] {
+		return
+	}
+	st.keys = append(st.keys, key)
+	st.set[key] = true
+	if st.due.IsZero() {
+		st.due = time.Now().Add(directSettleDelay)
+	}
+}
+
+// settle removes the acknowledged messages from the outbox (one commit).
+// On failure they stay pending and are tried again later.
+func (f *Federation) settle(st *settleState) {
+	if len(st.keys) == 0 {
+		return
+	}
+	err := f.db.Update(f.ctx, func(tx *storage.Tx) error {
+		for _, k := range st.keys {
+			if err := tx.AckOutbox(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if f.ctx.Err() == nil {
+			f.log.Warn("direct: settle outbox", "messages", len(st.keys), "err", err)
+		}
+		st.due = time.Now().Add(time.Second)
+		return
+	}
+	st.keys, st.due = st.keys[:0], time.Time{}
+	clear(st.set)
+}
+
 // deliverLoop sends p's queued messages in order until none are left.
 func (f *Federation) deliverLoop(w *directWorker) {
 	attempts := 0
 	poll := directPollMin
+	st := &settleState{set: make(map[string]bool)}
+	// untilSettle bounds a wait so that pending removals happen on time.
+	untilSettle := func(d time.Duration) time.Duration {
+		if st.due.IsZero() {
+			return d
+		}
+		return max(min(d, time.Until(st.due)), 0)
+	}
 	for f.ctx.Err() == nil {
-		msgs, err := f.queued(w.dest)
+		// Sending comes first: removals wait until the loop is idle, unless
+		// many pile up or they are long overdue.
+		if len(st.keys) >= maxDirectBatch || (!st.due.IsZero() && time.Since(st.due) > 20*directSettleDelay) {
+			f.settle(st)
+		}
+		msgs, err := f.queued(w.dest, st.set)
 		if err != nil {
 			if f.ctx.Err() == nil {
 				f.log.Warn("direct: read outbox", "peer", w.peer, "err", err)
@@ -179,6 +244,22 @@ func (f *Federation) deliverLoop(w *directWorker) {
 		hinted := f.noteSeen(w, msgs, time.Now())
 		if len(msgs) == 0 {
 			if !hinted {
+				if len(st.keys) > 0 {
+					// Idle: remove the acknowledged messages when due,
+					// unless work arrives first (it goes first).
+					t := time.NewTimer(untilSettle(directSettleDelay))
+					select {
+					case <-f.ctx.Done():
+						t.Stop()
+						return
+					case <-w.wake:
+						t.Stop()
+						continue
+					case <-t.C:
+					}
+					f.settle(st)
+					continue
+				}
 				if f.retire(w) {
 					return
 				}
@@ -202,7 +283,7 @@ func (f *Federation) deliverLoop(w *directWorker) {
 			f.dropQueued(w.peer, msgs, left, revoked)
 			continue
 		}
-		if err := f.deliver(w, msgs); err != nil {
+		if err := f.deliver(w, msgs, st); err != nil {
 			attempts++
 			f.direct.failures.Add(1)
 			delay := retryDelay(attempts)
@@ -210,6 +291,7 @@ func (f *Federation) deliverLoop(w *directWorker) {
 				f.log.Debug("direct: delivery failed", "peer", w.peer, "messages", len(msgs),
 					"attempt", attempts, "retry_in", delay, "err", err)
 			}
+			f.settle(st) // before a long wait
 			if !f.sleepDirect(w, delay, false) {
 				return
 			}
@@ -221,8 +303,9 @@ func (f *Federation) deliverLoop(w *directWorker) {
 
 // sleepDirect waits for d, ctx, or a signal. During a backoff (anyWake
 // false) only a reconnection of the peer ends the wait early: a new
-// message for an unreachable peer must not cause a retry storm. It
-// reports false when the federation is closing.
+// message for a peer that is unreachable, or that asked to retry later,
+// must not cause a retry storm. It reports false when the federation is
+// closing.
 func (f *Federation) sleepDirect(w *directWorker, d time.Duration, anyWake bool) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -233,8 +316,7 @@ func (f *Federation) sleepDirect(w *directWorker, d time.Duration, anyWake bool)
 		case <-t.C:
 			return true
 		case <-w.wake:
-			if anyWake || f.takeReconnected(w) ||
-				f.host.Network().Connectedness(w.peer) == network.Connected {
+			if anyWake || f.takeReconnected(w) {
 				return true
 			}
 		}
@@ -252,18 +334,21 @@ func retryDelay(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// queued reads the next batch for dest (a peer ID string): up to maxDirectBatch messages and
-// maxDirectBatchBytes of payload (always at least one message).
-func (f *Federation) queued(dest string) ([]storage.OutboxMessage, error) {
+// queued reads the next batch for dest (a peer ID string): up to
+// maxDirectBatch messages and maxDirectBatchBytes of payload (always at
+// least one message), leaving out those already acknowledged (skip).
+func (f *Federation) queued(dest string, skip map[string]bool) ([]storage.OutboxMessage, error) {
 	var msgs []storage.OutboxMessage
 	err := f.db.View(func(tx *storage.Tx) error {
 		var err error
-		msgs, err = tx.Outbox(dest, time.Time{}, maxDirectBatch)
+		msgs, err = tx.Outbox(dest, time.Time{}, maxDirectBatch+len(skip))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	msgs = slices.DeleteFunc(msgs, func(m storage.OutboxMessage) bool { return skip[m.Key] })
+	msgs = msgs[:min(len(msgs), maxDirectBatch)]
 	total := 0
 	for i, m := range msgs {
 		total += len(m.Payload)
@@ -297,9 +382,9 @@ func (f *Federation) dropQueued(p peer.ID, msgs []storage.OutboxMessage, left, r
 // errRetryLater means the receiver asked for some messages again later.
 var errRetryLater = errors.New("receiver asked to retry")
 
-// deliver sends msgs to p over one stream and settles the outbox with the
-// acknowledgements: stored, duplicate and refused messages leave it.
-func (f *Federation) deliver(w *directWorker, msgs []storage.OutboxMessage) error {
+// deliver sends msgs to w's peer over one stream; stored, duplicate and
+// refused messages are handed to st, to leave the outbox shortly.
+func (f *Federation) deliver(w *directWorker, msgs []storage.OutboxMessage, st *settleState) error {
 	p := w.peer
 	size := 0
 	for _, m := range msgs {
@@ -323,7 +408,6 @@ func (f *Federation) deliver(w *directWorker, msgs []storage.OutboxMessage) erro
 	if err != nil {
 		return err
 	}
-	var settled []storage.OutboxMessage
 	retry := 0
 	for _, m := range msgs {
 		a, ok := acks[m.ID]
@@ -331,25 +415,12 @@ func (f *Federation) deliver(w *directWorker, msgs []storage.OutboxMessage) erro
 		case !ok || a.status == ackRetry:
 			retry++
 		case a.status == ackRefused:
-			settled = append(settled, m)
+			st.add(m.Key)
 			f.direct.refusedOut.Add(1)
 			f.log.Warn("direct: message refused by receiver", "peer", p, "id", m.ID, "kind", m.Kind, "reason", a.reason)
 		default:
-			settled = append(settled, m)
+			st.add(m.Key)
 			f.direct.delivered.Add(1)
-		}
-	}
-	if len(settled) > 0 {
-		err := f.db.Update(f.ctx, func(tx *storage.Tx) error {
-			for _, m := range settled {
-				if err := tx.AckOutbox(m.Key); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("settle outbox: %w", err)
 		}
 	}
 	if retry > 0 {

@@ -88,12 +88,13 @@ type Federation struct {
 	sessMu   sync.Mutex
 	sessions map[peer.ID]*session
 
-	// queueMu guards dialPending and syncPending (dedupe of the queues)
-	// and dialBackoff (failed redials).
+	// queueMu guards dialPending and syncPending (dedupe of the queues),
+	// dialBackoff (failed redials) and syncRetried.
 	queueMu     sync.Mutex
 	dialPending map[peer.ID]bool
 	syncPending map[peer.ID]bool
 	dialBackoff map[peer.ID]backoff
+	syncRetried map[peer.ID]int // failed pulls in a row, for retrySync
 }
 
 const (
@@ -150,6 +151,7 @@ func New(cfg Config) (*Federation, error) {
 		dialPending: make(map[peer.ID]bool),
 		syncPending: make(map[peer.ID]bool),
 		dialBackoff: make(map[peer.ID]backoff),
+		syncRetried: make(map[peer.ID]int),
 	}
 	f.events.init()
 	f.gater = newGater(f)

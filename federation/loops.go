@@ -208,11 +208,44 @@ func (f *Federation) syncLoop() {
 		stored, err := f.syncWith(f.ctx, p)
 		if err != nil && f.ctx.Err() == nil {
 			f.log.Debug("sync", "peer", p, "err", err)
+			f.retrySync(p)
+		} else {
+			f.queueMu.Lock()
+			delete(f.syncRetried, p)
+			f.queueMu.Unlock()
 		}
 		if stored > 0 {
+			f.log.Debug("synced", "peer", p, "stored", stored)
 			f.pokeOthers(p)
 		}
 	}
+}
+
+// retrySync pulls from p again after syncRetryDelay, up to syncRetries
+// times in a row, while p stays connected: a pull that failed (the peer
+// was busy, or a connection dropped) is not left for the next interval.
+func (f *Federation) retrySync(p peer.ID) {
+	f.queueMu.Lock()
+	n := f.syncRetried[p]
+	if n >= syncRetries {
+		delete(f.syncRetried, p)
+		f.queueMu.Unlock()
+		return
+	}
+	f.syncRetried[p] = n + 1
+	f.queueMu.Unlock()
+	f.spawn(func() {
+		t := time.NewTimer(syncRetryDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-f.ctx.Done():
+			return
+		}
+		if f.host.Network().Connectedness(p) == network.Connected {
+			f.enqueueSync(p)
+		}
+	})
 }
 
 // pokeOthers asks every connected member but p to pull from this node.

@@ -55,7 +55,8 @@ func (f *Federation) writable() error {
 
 // stage assigns r this node's next version, seals and stores it.
 func (f *Federation) stage(tx *storage.Tx, r Record) (Record, []byte, error) {
-	st, err := getOrigin(tx, f.self)
+	og := newOrigins(tx, f.self)
+	st, err := og.get(f.self)
 	if err != nil {
 		return Record{}, nil, err
 	}
@@ -65,7 +66,6 @@ func (f *Federation) stage(tx *storage.Tx, r Record) (Record, []byte, error) {
 	if err != nil {
 		return Record{}, nil, err
 	}
-	og := newOrigins(tx, f.self)
 	if _, err := putRecord(og, r, env); err != nil {
 		return Record{}, nil, err
 	}

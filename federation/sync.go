@@ -44,7 +44,10 @@ const (
 	syncResponseBytes = 32 << 20 // records per response before "more"
 	syncMaxRounds     = 64       // rounds per sync before giving up for now
 	syncFrameTimeout  = 15 * time.Second
-	maxSyncServing    = 8 // concurrent responses served
+	maxSyncServing    = 8               // concurrent responses served
+	syncSlotWait      = 5 * time.Second // how long a request waits for one
+	syncRetries       = 2               // retries of a failed pull, syncRetryDelay apart
+	syncRetryDelay    = time.Second
 	maxOrigins        = 100_000
 	syncWorkers       = 2
 	dialWorkers       = 4
@@ -85,11 +88,17 @@ func (f *Federation) handleSync(s network.Stream) {
 			return
 		}
 	}
+	busy := time.NewTimer(syncSlotWait)
 	select {
 	case f.syncSlots <- struct{}{}:
+		busy.Stop()
 		defer func() { <-f.syncSlots }()
-	default:
-		s.Reset() // busy: the requester tries again later
+	case <-busy.C:
+		s.Reset() // still busy: the requester tries again later
+		return
+	case <-f.ctx.Done():
+		busy.Stop()
+		s.Reset()
 		return
 	}
 	_ = s.SetReadDeadline(time.Now().Add(syncFrameTimeout))

@@ -8,23 +8,25 @@ import (
 
 	"github.com/moinha/moinha/consult/calls"
 	"github.com/moinha/moinha/federation"
+	"github.com/moinha/moinha/federation/charter"
 )
 
-// callsOptions configures the calls service from the node's config. The
-// SFU's media socket and the TURN server listen on the HTTP address's IP
-// (127.0.0.1 when it is unspecified), each on a free port; a node that
-// serves HTTP on loopback keeps call media on loopback too (tests, testnet,
-// a single-machine demo).
-// TODO(federation): set Relay to the /moinha/signal/1 sender and hand that
-// protocol's incoming messages to n.calls.HandleRelay.
+// callsOptions configures the calls service from the node's config: the
+// SFU's media socket and the TURN server listen where Config.MediaAddr and
+// TURNAddr say (by default on the HTTP address's IP, 127.0.0.1 when that
+// is unspecified, each on a free port), announced as Config.PublicIP. A
+// media socket on loopback keeps call media on loopback too (tests,
+// testnet, a single-machine demo).
 func (n *Node) callsOptions() calls.Options {
-	ip := "127.0.0.1"
-	if host, _, err := net.SplitHostPort(n.cfg.HTTPAddr); err == nil {
-		if a := net.ParseIP(host); a != nil && !a.IsUnspecified() {
-			ip = a.String()
-		}
+	media, turn := n.cfg.mediaAddrs()
+	if turn == "" {
+		turn = "off"
 	}
-	loopback := net.ParseIP(ip).IsLoopback()
+	host, _, _ := net.SplitHostPort(media)
+	var public []string
+	if n.cfg.PublicIP != "" {
+		public = []string{n.cfg.PublicIP}
+	}
 	var relay calls.Relay // nil interface for a lone node
 	if n.fed != nil {
 		relay = signalRelay{n.fed}
@@ -34,10 +36,13 @@ func (n *Node) callsOptions() calls.Options {
 		Province:  n.cfg.Province,
 		BaseURL:   n.URL,
 		Users:     n.acct,
+		Referrals: callReferrals{n},
 		Logger:    n.log,
-		MediaAddr: net.JoinHostPort(ip, "0"),
-		TURNAddr:  net.JoinHostPort(ip, "0"),
-		Loopback:  loopback,
+		MediaAddr: media,
+		TURNAddr:  turn,
+		PublicIPs: public,
+		RelayOnly: n.cfg.RelayOnly,
+		Loopback:  net.ParseIP(host).IsLoopback(),
 	}
 }
 
@@ -47,6 +52,23 @@ type signalRelay struct{ fed *federation.Federation }
 
 func (r signalRelay) Send(ctx context.Context, toProvince string, msg []byte) error {
 	return r.fed.Signal(ctx, toProvince, msg)
+}
+
+// ObserverProvince implements calls.ObserverProvinces: the province's
+// current members are all observers (the ministry's), whose users never
+// join calls.
+func (r signalRelay) ObserverProvince(province string) bool {
+	observer := false
+	for _, m := range r.fed.Members() {
+		if m.Province != province || m.Left || m.Revoked {
+			continue
+		}
+		if m.Role != charter.RoleObserver {
+			return false
+		}
+		observer = true
+	}
+	return observer
 }
 
 // serveSignalling hands signalling from other provinces to the calls service.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,23 @@ type Config struct {
 	CertFile    string `json:"cert,omitempty"`
 	// Observer runs the node read-only (ministry observer). Zero means false.
 	Observer bool `json:"observer,omitempty"`
+	// MediaAddr is the SFU's UDP media socket ("IP:PORT"; every group
+	// call shares it). Zero means HTTPAddr's IP (127.0.0.1 when that is
+	// unspecified) with a free port. A loopback IP keeps call media on
+	// loopback (tests, a single-machine demo).
+	MediaAddr string `json:"media,omitempty"`
+	// TURNAddr is the embedded STUN/TURN server's address, UDP and TCP on
+	// the same port; "off" disables it. Zero means the same IP as the
+	// media socket with a free port. An unspecified IP (0.0.0.0) needs
+	// PublicIP.
+	TURNAddr string `json:"turn,omitempty"`
+	// PublicIP is the address announced to browsers in ICE candidates and
+	// TURN URLs (a node behind 1:1 NAT, or listening on 0.0.0.0). Zero
+	// means the listen IPs themselves.
+	PublicIP string `json:"public_ip,omitempty"`
+	// RelayOnly tells browsers to use TURN relay candidates only (networks
+	// that block direct UDP between provinces). Zero means all candidates.
+	RelayOnly bool `json:"relay_only,omitempty"`
 	// LogLevel is debug, info, warn or error. Zero means info.
 	LogLevel string `json:"log_level,omitempty"`
 	// MaxBodyBytes caps request bodies. Zero means 1 MiB (CSV import: 16×).
@@ -171,5 +189,55 @@ func (c *Config) withDefaults() error {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = defaultShutdownWait
 	}
+	return c.checkMedia()
+}
+
+// checkMedia checks the call media settings' shape (whether the addresses
+// can be bound is the calls service's to find out).
+func (c *Config) checkMedia() error {
+	for _, a := range []struct{ flag, v string }{{"media", c.MediaAddr}, {"turn", c.TURNAddr}} {
+		if a.v == "" || (a.flag == "turn" && a.v == "off") {
+			continue
+		}
+		host, port, err := net.SplitHostPort(a.v)
+		if err != nil || net.ParseIP(host) == nil || port == "" {
+			return fmt.Errorf("node: %s address %q: want IP:PORT", a.flag, a.v)
+		}
+	}
+	if c.PublicIP != "" {
+		if ip := net.ParseIP(c.PublicIP); ip == nil || ip.IsUnspecified() {
+			return fmt.Errorf("node: public IP %q: want an IP address", c.PublicIP)
+		}
+	}
+	if c.TURNAddr != "off" && c.PublicIP == "" {
+		if _, turn := c.mediaAddrs(); turn != "" {
+			if host, _, _ := net.SplitHostPort(turn); net.ParseIP(host).IsUnspecified() {
+				return fmt.Errorf("node: TURN on %s needs a public IP (the address browsers reach it at)", turn)
+			}
+		}
+	}
 	return nil
+}
+
+// mediaAddrs are the effective media and TURN addresses ("" for TURN when
+// it is off): see MediaAddr and TURNAddr.
+func (c *Config) mediaAddrs() (media, turn string) {
+	media = c.MediaAddr
+	if media == "" {
+		ip := "127.0.0.1"
+		if host, _, err := net.SplitHostPort(c.HTTPAddr); err == nil {
+			if a := net.ParseIP(host); a != nil && !a.IsUnspecified() {
+				ip = a.String()
+			}
+		}
+		media = net.JoinHostPort(ip, "0")
+	}
+	switch turn = c.TURNAddr; turn {
+	case "off":
+		turn = ""
+	case "":
+		host, _, _ := net.SplitHostPort(media)
+		turn = net.JoinHostPort(host, "0")
+	}
+	return media, turn
 }

@@ -102,6 +102,7 @@ func New(cfg Config) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	n.reg.MustRegister(callsCollector{n})
 	if err := n.openReferrals(); err != nil {
 		_ = n.calls.Close()
 		if n.fed != nil {

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/moinha/moinha/consult"
 	"github.com/moinha/moinha/consult/referral"
 	"github.com/moinha/moinha/consult/sample"
-	"github.com/moinha/moinha/consult/stats"
 	"github.com/moinha/moinha/federation"
 	"github.com/moinha/moinha/storage"
 )
@@ -107,24 +105,3 @@ func provinceGeo(code string) (float64, float64, bool) {
 
 // Referrals is the node's referral and consult-request service.
 func (n *Node) Referrals() *referral.Service { return n.ref }
-
-// referralSource adds referral and consult-request counts to the
-// province's daily statistics report (a stats.Source): each count at the
-// level of the facility it belongs to, acceptance times as median samples.
-type referralSource struct{ n *Node }
-
-func (s referralSource) Tally(tx *storage.Tx, day string, t *stats.Tally) error {
-	level := func(facility string) consult.Level {
-		if facility == "" {
-			return ""
-		}
-		l, err := s.n.facilityLevel(facility)
-		if err != nil {
-			return ""
-		}
-		return l
-	}
-	return referral.DayCounts(tx, day,
-		func(facility, metric string, v int64) { t.Add(level(facility), metric, v) },
-		func(facility, metric string, v float64) { t.Observe(level(facility), metric, v) })
-}

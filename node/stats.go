@@ -9,6 +9,7 @@ import (
 
 	"github.com/moinha/moinha/consult"
 	"github.com/moinha/moinha/consult/booking"
+	"github.com/moinha/moinha/consult/calls"
 	"github.com/moinha/moinha/consult/referral"
 	"github.com/moinha/moinha/consult/stats"
 	"github.com/moinha/moinha/federation"
@@ -29,16 +30,19 @@ func (n *Node) statsInterval() time.Duration {
 
 // newStats builds the node's statistics service and registers the
 // metrics read from the data file (metrics_ops.go). Other services add
-// their daily counts as stats.Sources: referrals and consult requests
-// (referral.DayCounts, by facility). TODO(calls): a source of calls_<kind>
-// and call_minutes_<kind> once consult/calls keeps daily counters.
+// their daily counts as stats.Sources, by facility: referrals and consult
+// requests (referral.DayCounts), and the calls this node hosted
+// (calls.DayCounts: calls_<kind> started, call_minutes_<kind> ended).
 func (n *Node) newStats() *stats.Service {
 	n.reg.MustRegister(opsCollector{n})
 	referrals := stats.SourceFunc(func(tx *storage.Tx, day string, t *stats.Tally) error {
 		return referral.DayCounts(tx, day, t.AddAt, t.ObserveAt)
 	})
+	callCounts := stats.SourceFunc(func(tx *storage.Tx, day string, t *stats.Tally) error {
+		return calls.DayCounts(tx, day, t.AddAt)
+	})
 	return stats.New(n.db, stats.Options{Province: n.cfg.Province, LevelOf: n.facilityLevel,
-		Sources: []stats.Source{referrals}})
+		Sources: []stats.Source{referrals, callCounts}})
 }
 
 // facilityLevel is stats.Options.LevelOf over the directory.

@@ -103,6 +103,7 @@ func (t *Tx) Audit(actor, action, subject, detail string) error {
 	if err != nil {
 		return err
 	}
+	bk.FillPercent = appendFill // entries are appended: see Append
 	t.dirty = true
 	if err := bk.Put([]byte(SeqKey(e.Seq)), val); err != nil {
 		return err

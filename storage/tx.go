@@ -95,6 +95,23 @@ func (t *Tx) Has(b Bucket, key string) bool {
 // Put encodes v and stores it at key. An Encoded v (see Encode) is stored
 // as it is.
 func (t *Tx) Put(b Bucket, key string, v any) error {
+	return t.put(b, key, v, false)
+}
+
+// appendFill is how full Append packs a bucket's pages (bbolt's default,
+// for keys that land anywhere, is half).
+const appendFill = 0.95
+
+// Append is Put for a key that sorts after every key already in b (IDs
+// that begin with their creation time, sequence numbers). It packs b's
+// pages nearly full instead of half full, so a commit of many appends
+// writes about half the pages. A key that does not sort last is stored
+// all the same; its page is merely split fuller.
+func (t *Tx) Append(b Bucket, key string, v any) error {
+	return t.put(b, key, v, true)
+}
+
+func (t *Tx) put(b Bucket, key string, v any, appending bool) error {
 	if !t.writable {
 		return ErrReadOnly
 	}
@@ -117,6 +134,9 @@ func (t *Tx) Put(b Bucket, key string, v any) error {
 	}
 	if val == nil {
 		return errEmptyEncoded
+	}
+	if appending {
+		bk.FillPercent = appendFill // for the rest of this transaction
 	}
 	t.dirty = true
 	return bk.Put([]byte(key), val)

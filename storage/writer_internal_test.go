@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
 func openInternal(t *testing.T) *DB {
@@ -179,6 +181,47 @@ func TestBatchPanicRollsBackOnlyItself(t *testing.T) {
 	require.NoError(t, db.View(func(tx *Tx) error {
 		for i := range n {
 			assert.Equal(t, i != 7 && i != 20, tx.Has(BucketRecords, fmt.Sprintf("k%02d", i)), "key %d", i)
+		}
+		return nil
+	}))
+}
+
+// Append stores what Put stores, in pages packed nearly full.
+func TestAppendPacksPages(t *testing.T) {
+	db := openInternal(t)
+	value := bytes.Repeat([]byte("x"), 100)
+	for chunk := range 20 {
+		require.NoError(t, db.Update(t.Context(), func(tx *Tx) error {
+			for i := range 100 {
+				k := SeqKey(uint64(chunk*100 + i))
+				if err := tx.Put(BucketRecords, k, value); err != nil {
+					return err
+				}
+				if err := tx.Append(BucketCalls, k, value); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	leaves := func(b Bucket) int {
+		var n int
+		require.NoError(t, db.bolt.View(func(tx *bolt.Tx) error {
+			n = tx.Bucket([]byte(b)).Stats().LeafPageN
+			return nil
+		}))
+		return n
+	}
+	put, appended := leaves(BucketRecords), leaves(BucketCalls)
+	t.Logf("leaf pages: put %d, append %d", put, appended)
+	assert.Less(t, float64(appended), 0.7*float64(put))
+	require.NoError(t, db.View(func(tx *Tx) error {
+		for _, k := range []string{SeqKey(0), SeqKey(1999)} {
+			a, _, _ := tx.GetValue(BucketRecords, k)
+			b, ok, err := tx.GetValue(BucketCalls, k)
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Equal(t, []byte(a), []byte(b))
 		}
 		return nil
 	}))

@@ -251,6 +251,14 @@ func TestReferralHappyPathTwoProvinces(t *testing.T) {
 		y, err2 := outboxEmpty(b)
 		return x && y, errors.Join(err, err2)
 	})
+	// The outbox is visible in the metrics.
+	res, err := http.Get(a.URL() + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Contains(t, string(metrics), "moinha_federation_direct_outbox_depth 0")
+	assert.Contains(t, string(metrics), "moinha_federation_direct_delivered_total")
+
 	var stats referral.Stats
 	staffA.must(http.StatusOK, "GET", "/api/v1/referrals/stats", nil, &stats)
 	assert.Equal(t, 1, stats.Referrals.Outbound["completed"])
@@ -573,4 +581,29 @@ func countEvents(h []referral.Event, s referral.Status) int {
 		}
 	}
 	return n
+}
+
+func TestReferralOfLeavingProvinceIsReoffered(t *testing.T) {
+	net := refNet(t, 3, false, nil)
+	ctx := context.Background()
+	owner, leaver, other := net.Nodes[0], net.Nodes[1], net.Nodes[2]
+	offerAvailability(t, net, "cardiology", 1, 2) // the leaver ranks first (shorter wait)
+	v := newReferral(t, owner, "", referral.UrgencyUrgent)
+	require.Equal(t, leaver.Province, v.TargetProvince)
+	waitStatus(t, leaver, v.ID, referral.StatusReceived)
+	_, err := leaver.Referrals().Accept(ctx, referral.Actor{User: "doctor"}, v.ID, "")
+	require.NoError(t, err)
+	waitStatus(t, owner, v.ID, referral.StatusAccepted)
+
+	// A referral the leaver made is returned at the province it went to.
+	back := newReferral(t, leaver, other.Province, referral.UrgencyRoutine)
+	waitStatus(t, other, back.ID, referral.StatusReceived)
+
+	require.NoError(t, leaver.Leave(ctx))
+	out := waitStatus(t, owner, v.ID, referral.StatusRequested)
+	assert.Equal(t, referral.SubReoffered, out.SubStatus)
+	assert.Equal(t, other.Province, out.TargetProvince)
+	waitStatus(t, other, v.ID, referral.StatusReceived)
+	ret := waitStatus(t, other, back.ID, referral.StatusCancelled)
+	assert.Equal(t, referral.SubReturned, ret.SubStatus)
 }

@@ -264,6 +264,21 @@ func TestReferralOwnerKill9(t *testing.T) {
 		assert.Equal(t, 1, countStatus(in[id].History, "accepted"), "%s: accepted once at the target", id)
 	}
 	t.Logf("%d referrals acknowledged, %d stored, across %d kill -9", len(acked), len(out), kills)
+
+	// The CLI lists them, through the operator socket while the node
+	// runs and from the file once it is stopped, with no patient data.
+	for _, running := range []bool{true, false} {
+		if !running {
+			owner.proc.stop(t)
+		}
+		stdout, _ := mustMoinha(t, "", "referral", "list", "--data", owner.dir, "--json")
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		assert.Len(t, lines, len(out), "running=%v", running)
+		assert.NotContains(t, stdout, "Lê Văn Tám")
+		assert.NotContains(t, stdout, "0987654321")
+		table, _ := mustMoinha(t, "", "referral", "list", "--data", owner.dir, "--status", "completed")
+		assert.Contains(t, table, "completed")
+	}
 }
 
 func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

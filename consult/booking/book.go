@@ -86,7 +86,7 @@ func (s *Service) Book(ctx context.Context, actor string, r BookRequest) (Appoin
 		if err := tx.PutInt(storage.BucketSlotUse, q.slot, used+1); err != nil {
 			return err
 		}
-		if err := tx.Put(storage.BucketAppointments, q.a.ID, q.rec); err != nil {
+		if err := tx.Append(storage.BucketAppointments, q.a.ID, q.rec); err != nil {
 			return err
 		}
 		if err := tx.Put(storage.BucketApptCodes, q.code, q.idValue); err != nil {
@@ -95,7 +95,7 @@ func (s *Service) Book(ctx context.Context, actor string, r BookRequest) (Appoin
 		if err := tx.Put(storage.BucketApptByDay, q.desk, q.idValue); err != nil {
 			return err
 		}
-		if err := tx.Audit(actor, "appointment.create", "appointment:"+q.a.ID, ""); err != nil {
+		if err := tx.Audit(actor, "appointment.create", q.subject, ""); err != nil {
 			return err
 		}
 		if err := s.statusChanged(tx, q.a.Facility, "", q.a.Status, now); err != nil {
@@ -121,6 +121,7 @@ type preparedBooking struct {
 	desk    string          // deskKey
 	rec     storage.Encoded // a
 	idValue storage.Encoded // a.ID, the value of both indexes
+	subject string          // the audit subject, "appointment:<id>"
 }
 
 // prepareBooking checks that start is bookable now on cs and builds the
@@ -147,7 +148,7 @@ func prepareBooking(cs *cachedSchedule, r *BookRequest, start, now time.Time, lo
 // records encoded again.
 func (p preparedBooking) withIdentity(id, code string) (preparedBooking, error) {
 	p.a.ID, p.a.Code, p.code = id, formatCode(code), code
-	p.desk = deskKey(&p.a)
+	p.desk, p.subject = deskKey(&p.a), "appointment:"+id
 	var err error
 	if p.rec, err = storage.Encode(&p.a); err != nil {
 		return preparedBooking{}, err

@@ -32,6 +32,14 @@
 // storage's group commit). A refusal returns before anything is written, so
 // it never forces storage to retry the batch it shares.
 //
+// That transaction runs on storage's single writer goroutine, so a booking
+// prepares everything else before it: the request is checked, the slot
+// decided on a cached decoded schedule, the ID and code drawn and the
+// record encoded. Inside, the stored schedule's bytes are compared with
+// the cached ones (schedcache.go): a booking is always decided on the
+// schedule its transaction reads, and a schedule replaced meanwhile is
+// decoded and the booking decided again.
+//
 // # Booking codes
 //
 // A booking code is 13 characters from a 31-symbol alphabet without 0, O, 1,

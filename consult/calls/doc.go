@@ -8,10 +8,23 @@
 // invitations to users of any province, and optionally the referral it
 // belongs to. Its ID is 128 random bits, the unguessable part of its join
 // URL; joining also needs the user's session and an invitation (observers
-// never join). Calls, their lifecycle events (ringing, waiting, admitted,
+// never join). A call about a referral is checked against it
+// (Options.Referrals: the referral is on this node and the caller a
+// party). Calls, their lifecycle events (ringing, waiting, admitted,
 // denied, joined, left, ended) and per-kind counters (calls, joins,
 // minutes: no people, no patients) live in storage.BucketCalls; see
 // store.go for the key layout.
+//
+// # Statistics
+//
+// The hosting node counts its calls per day (Vietnam's date, Day) and per
+// facility of the host (their account's), in the transaction of the
+// lifecycle step: a call counts under calls_<kind> on the day it started
+// — when two people were first in it at once, so a call nobody answered
+// never counts — and its minutes under call_minutes_<kind> on the day it
+// ended. DayCounts reads them for consult/stats' daily report. Live
+// gives the operator's metrics: calls in progress and their participants,
+// the SFU's forwarding counters and the TURN server's allocations.
 //
 // # Signalling
 //

@@ -35,10 +35,23 @@ const (
 	ReasonUnknownUser    = "unknown_user"
 	ReasonNotJoined      = "not_joined"
 	ReasonAlreadyInvited = "duplicate_invitee"
+	// A call about a referral: not on this node, or the caller is not a
+	// party to it (Options.Referrals).
+	ReasonReferralNotFound = "referral_not_found"
+	ReasonNotReferralParty = "not_referral_party"
 )
 
 // ErrClosed is returned by a closed Service.
 var ErrClosed = errors.New("calls: service closed")
+
+// ErrReferralNotFound and ErrNotReferralParty are what a Referrals
+// implementation refuses a call with (wrapped or as they are); Create
+// answers them with the API errors referral_not_found (404) and
+// not_referral_party (403).
+var (
+	ErrReferralNotFound = errors.New("calls: no such referral on this node")
+	ErrNotReferralParty = errors.New("calls: the caller is not a party to the referral")
+)
 
 // ErrBadRelay is returned by HandleRelay for a message that is malformed or
 // that the sending province has no right to send; the caller should drop

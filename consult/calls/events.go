@@ -8,7 +8,9 @@ import (
 )
 
 // pendingEvent is an event on its way to storage, with what it changes in
-// the counters and the call record.
+// the counters and the call record. The start of a call is counted (kind
+// total and the day's counter at the host's facility) in the transaction
+// that records it, or in the end's if the call ended first.
 type pendingEvent struct {
 	Event
 	kind    Kind
@@ -74,11 +76,17 @@ func (w *eventWriter) run() {
 				}
 				if e.started {
 					c, err := getCall(tx, e.Call)
-					if err != nil || c == nil || c.State == StateEnded || !c.Started.IsZero() {
-						continue
+					if err != nil {
+						return err
+					}
+					if c == nil || c.State == StateEnded || !c.Started.IsZero() {
+						continue // counted already (a rejoin after a restart), or by the end
 					}
 					c.State, c.Started = StateActive, e.Time
 					if err := tx.Put(storage.BucketCalls, callKey(c.ID), c); err != nil {
+						return err
+					}
+					if err := countStart(tx, c); err != nil {
 						return err
 					}
 				}

@@ -19,9 +19,28 @@ type Relay interface {
 	Send(ctx context.Context, toProvince string, msg []byte) error
 }
 
+// ObserverProvinces is optionally implemented by a Relay that knows the
+// network's members: ObserverProvince reports whether every known node of
+// province is an observer, whose users never join calls (Create refuses
+// to invite them). A province it knows nothing about is not one.
+type ObserverProvinces interface {
+	ObserverProvince(province string) bool
+}
+
 // Users looks up this node's accounts (accounts.Service satisfies it).
 type Users interface {
 	GetUser(username string) (accounts.User, error)
+}
+
+// Referrals checks that a call may be opened about a referral or consult
+// request (node adapts consult/referral's service to it).
+type Referrals interface {
+	// CanOpenCall returns nil when username, a user of this node's
+	// province, may open a call about referralID: the referral is on this
+	// node and the user is a party to it. It refuses with an error
+	// wrapping ErrReferralNotFound or ErrNotReferralParty; any other error
+	// means it could not tell.
+	CanOpenCall(ctx context.Context, username, province, referralID string) error
 }
 
 // Options configure a Service. Each field says what zero means.
@@ -35,9 +54,14 @@ type Options struct {
 	// Relay carries signalling to other provinces' nodes. Nil means a lone
 	// node: invitations to other provinces are refused.
 	Relay Relay
-	// Users checks that local invitees exist and are not observers. Nil
-	// means local invitees are not checked.
+	// Users checks that local invitees exist and are not observers, and
+	// gives the host's facility, where the daily statistics count a call.
+	// Nil means local invitees are not checked and calls count under no
+	// facility.
 	Users Users
+	// Referrals checks the referral a new call names. Nil means it is not
+	// checked (only its length is).
+	Referrals Referrals
 	// Logger receives IDs and counts, never payloads. Nil means
 	// slog.Default().
 	Logger *slog.Logger

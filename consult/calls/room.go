@@ -35,6 +35,7 @@ type room struct {
 	startedAt time.Time
 	media     *sfu.Room
 	ended     bool
+	liveIn    int // hosted: how many were in when last told to s.live
 }
 
 // member is one participant of a hosted call.
@@ -62,6 +63,7 @@ func (r *room) run() {
 		select {
 		case <-r.stop:
 			r.shutdownAll()
+			r.syncLive()
 			r.s.retireNow(r)
 			r.closeMedia()
 			return
@@ -69,11 +71,24 @@ func (r *room) run() {
 			for _, fn := range r.box.Drain() {
 				fn()
 			}
+			r.syncLive()
 			if len(r.conns) == 0 && len(r.members) == 0 && r.s.retire(r) {
 				r.closeMedia()
 				return
 			}
 		}
+	}
+}
+
+// syncLive tells the Service's live counts how many are in this hosted
+// call now.
+func (r *room) syncLive() {
+	if !r.hosted {
+		return
+	}
+	if n := r.inCount(); n != r.liveIn {
+		r.s.live.change(r.call.Kind, r.liveIn, n)
+		r.liveIn = n
 	}
 }
 
@@ -503,22 +518,22 @@ func (r *room) end(reason string) {
 		if c.State == StateEnded {
 			return nil
 		}
-		if c.Started.IsZero() {
-			c.Started = started
-		}
 		c.State, c.Ended, c.EndReason = StateEnded, now, reason
+		if c.Started.IsZero() && !started.IsZero() {
+			// The start is still on its way to storage (the event writer
+			// will find the call ended and leave it): count it here.
+			c.Started = started
+			if err := countStart(tx, c); err != nil {
+				return err
+			}
+		}
 		if err := tx.Put(storage.BucketCalls, callKey(c.ID), c); err != nil {
 			return err
 		}
 		if err := putEvent(tx, Event{Call: r.id, Time: now, Type: EventEnded, Reason: reason}, 999999); err != nil {
 			return err
 		}
-		return addCounts(tx, c.Kind, func(k *Counters) {
-			k.Ended++
-			if !c.Started.IsZero() {
-				k.Seconds += int64(now.Sub(c.Started).Seconds())
-			}
-		})
+		return countEnd(tx, c)
 	})
 	if err != nil {
 		r.s.log.Error("calls: store end", "call", r.id, "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -33,6 +34,7 @@ type Service struct {
 	turn  *turnserver.Server // nil when disabled
 	relay *relayOut          // nil without Options.Relay
 	evw   *eventWriter
+	live  liveCounts
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
@@ -163,9 +165,12 @@ func (s *Service) Create(ctx context.Context, caller Caller, req CreateRequest) 
 	if err := s.validateCreate(host, &req); err != nil {
 		return Created{}, err
 	}
+	if err := s.checkReferral(ctx, caller, req.Referral); err != nil {
+		return Created{}, err
+	}
 	now := s.now().UTC()
 	c := &Call{ID: newCallID(), Kind: req.Kind, Host: host, Invitees: req.Invite, Referral: req.Referral,
-		State: StateRinging, Created: now}
+		State: StateRinging, Created: now, Facility: s.facilityOf(caller.Username)}
 	err := s.db.Update(ctx, func(tx *storage.Tx) error {
 		if err := putCall(tx, c, s.opts.Province); err != nil {
 			return err
@@ -180,11 +185,43 @@ func (s *Service) Create(ctx context.Context, caller Caller, req CreateRequest) 
 	if err != nil {
 		return Created{}, err
 	}
+	invite := *c
+	invite.Facility = "" // the host's node's business
 	for _, p := range c.remoteProvinces(s.opts.Province) {
-		s.relay.send(p, relayMsg{Kind: relayInvite, Call: c.ID, Invite: c})
+		s.relay.send(p, relayMsg{Kind: relayInvite, Call: c.ID, Invite: &invite})
 	}
 	s.log.Info("calls: created", "call", c.ID, "kind", c.Kind, "invitees", len(c.Invitees))
 	return Created{ID: c.ID, JoinURL: s.JoinURL(c.ID)}, nil
+}
+
+// checkReferral asks Options.Referrals whether caller may open a call
+// about referral ("" names none).
+func (s *Service) checkReferral(ctx context.Context, caller Caller, referral string) error {
+	if referral == "" || s.opts.Referrals == nil {
+		return nil
+	}
+	err := s.opts.Referrals.CanOpenCall(ctx, caller.Username, s.opts.Province, referral)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrReferralNotFound):
+		return consult.Errorf(consult.ErrNotFound, ReasonReferralNotFound, "no such referral or consult request on this node")
+	case errors.Is(err, ErrNotReferralParty):
+		return consult.Errorf(consult.ErrForbidden, ReasonNotReferralParty, "you are not a party to this referral")
+	}
+	return fmt.Errorf("calls: check referral: %w", err)
+}
+
+// facilityOf is a local user's facility ("" if none or unknown).
+func (s *Service) facilityOf(username string) string {
+	if s.opts.Users == nil {
+		return ""
+	}
+	u, err := s.opts.Users.GetUser(username)
+	if err != nil {
+		return ""
+	}
+	return u.Facility
 }
 
 func (c *Call) remoteProvinces(local string) []string {
@@ -229,6 +266,9 @@ func (s *Service) validateCreate(host User, req *CreateRequest) error {
 			if s.relay == nil {
 				return consult.Errorf(consult.ErrConflict, ReasonNoFederation, "this node is not connected to other provinces")
 			}
+			if op, ok := s.opts.Relay.(ObserverProvinces); ok && op.ObserverProvince(u.Province) {
+				return consult.Errorf(consult.ErrInvalid, ReasonObserver, "observers cannot be invited to calls")
+			}
 			continue
 		}
 		if s.opts.Users != nil {
@@ -258,7 +298,9 @@ func (s *Service) Get(caller Caller, id string) (View, error) {
 }
 
 func (s *Service) view(c *Call, u User) View {
-	return View{Call: *c, Role: c.RoleOf(u), JoinURL: s.JoinURL(c.ID)}
+	v := View{Call: *c, Role: c.RoleOf(u), JoinURL: s.JoinURL(c.ID)}
+	v.Facility = ""
+	return v
 }
 
 func (s *Service) load(id string) (*Call, error) {
@@ -343,6 +385,69 @@ func (s *Service) Stats() (map[Kind]Counters, error) {
 		return nil
 	})
 	return out, err
+}
+
+// liveCounts are the hosted calls with someone in them now, and how many
+// are in them, by kind; rooms report their changes (room.syncLive).
+type liveCounts struct {
+	mu           sync.Mutex // guards the maps
+	active       map[Kind]int
+	participants map[Kind]int
+}
+
+// change records that a call of kind k went from before to now people in.
+func (l *liveCounts) change(k Kind, before, now int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active == nil {
+		l.active, l.participants = map[Kind]int{}, map[Kind]int{}
+	}
+	l.participants[k] += now - before
+	switch {
+	case before == 0 && now > 0:
+		l.active[k]++
+	case before > 0 && now == 0:
+		l.active[k]--
+	}
+}
+
+// Live is a snapshot of a node's calls for its operator's metrics: counts
+// only, no people.
+type Live struct {
+	// Active and Participants count, by kind, the calls this node hosts
+	// that have someone in them now, and the people in them (wherever
+	// they connect from). Every kind is listed.
+	Active, Participants map[Kind]int
+	// Media are the SFU's counters since the node started (monotonic).
+	Media sfu.Stats
+	// TURN is the embedded TURN server's state; TURNEnabled is false when
+	// it is off (and TURN is zero).
+	TURNEnabled bool
+	TURN        TURNStats
+}
+
+// TURNStats are the embedded TURN server's figures.
+type TURNStats struct {
+	Allocations   int   // live allocations
+	AuthSuccesses int64 // credentials accepted since start
+	AuthFailures  int64 // malformed or expired usernames since start
+}
+
+// Live returns the node's live call figures (for metrics; cheap enough
+// to call at every scrape).
+func (s *Service) Live() Live {
+	out := Live{Active: map[Kind]int{}, Participants: map[Kind]int{}}
+	s.live.mu.Lock()
+	for _, k := range Kinds {
+		out.Active[k], out.Participants[k] = s.live.active[k], s.live.participants[k]
+	}
+	s.live.mu.Unlock()
+	out.Media = s.sfu.Totals()
+	if s.turn != nil {
+		out.TURNEnabled = true
+		out.TURN = TURNStats{Allocations: s.turn.Allocations(), AuthSuccesses: s.turn.AuthSuccesses(), AuthFailures: s.turn.AuthFailures()}
+	}
+	return out
 }
 
 // checkJoin authorises caller for call id: invited, not an observer, the

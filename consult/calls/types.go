@@ -89,6 +89,10 @@ type Call struct {
 	Ended     time.Time `json:"ended,omitzero"`
 	EndReason string    `json:"end_reason,omitempty"`
 	Remote    bool      `json:"remote,omitempty"` // a copy of another province's call
+	// Facility is the host's facility (their account's; "" if none) when
+	// the call was created: the statistics count the call there. Only the
+	// hosting node keeps it; views and invitations leave it out.
+	Facility string `json:"facility,omitempty"`
 }
 
 // Invited reports whether u is the host or an invitee.
@@ -160,6 +164,7 @@ const (
 // no people and no patients.
 type Counters struct {
 	Calls   int64 `json:"calls"`   // calls created
+	Started int64 `json:"started"` // calls started (two people in them at once)
 	Ended   int64 `json:"ended"`   // calls ended
 	Joins   int64 `json:"joins"`   // participants joined (rejoins count again)
 	Seconds int64 `json:"seconds"` // call time, from start to end

@@ -71,14 +71,14 @@ type tnode struct {
 }
 
 type tnet struct {
-	t     *testing.T
+	t     testing.TB
 	clock *testClock
 	nodes map[string]*tnode
 	avail staticAvailability
 	down  map[string]bool // provinces whose messages wait in the outbox
 }
 
-func newNet(t *testing.T, provinces ...string) *tnet {
+func newNet(t testing.TB, provinces ...string) *tnet {
 	n := &tnet{t: t, clock: &testClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)},
 		nodes: map[string]*tnode{}, down: map[string]bool{}}
 	for _, p := range provinces {

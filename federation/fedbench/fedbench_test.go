@@ -20,7 +20,7 @@ func TestPropagationSmall(t *testing.T) {
 }
 
 func TestThroughputSmall(t *testing.T) {
-	res, err := Throughput(t.Context(), ThroughputOptions{N: 4, Phase: 300 * time.Millisecond, Start: 50, Refine: 1, MaxP99: 200 * time.Millisecond})
+	res, err := Throughput(t.Context(), ThroughputOptions{N: 4, Phase: 300 * time.Millisecond, Start: 400, Refine: 1, MaxP99: 200 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Positive(t, res.FedRate)
 	assert.Positive(t, res.BareRate)

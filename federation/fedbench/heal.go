@@ -95,6 +95,7 @@ func Heal(ctx context.Context, o HealOptions) (*HealResult, error) {
 		}
 	})
 
+	net.opts.Logger.Info("fedbench: partitioning")
 	cut(a, b, true)
 	err = WaitFor(ctx, time.Minute, "partition", func() bool {
 		cut(a, b, true) // a dial in flight may have slipped through
@@ -148,6 +149,8 @@ func Heal(ctx context.Context, o HealOptions) (*HealResult, error) {
 	}
 	res.Staged = len(dones)
 
+	log := net.opts.Logger
+	log.Info("fedbench: healing", "staged", res.Staged)
 	healAt := time.Now()
 	close(healed)
 	cut(a, b, false)
@@ -162,6 +165,7 @@ func Heal(ctx context.Context, o HealOptions) (*HealResult, error) {
 		}
 	}
 	res.Converged = time.Since(healAt)
+	log.Info("fedbench: converged", "after", res.Converged)
 	tr.mu.Lock()
 	res.CrossedLate = crossed
 	if !firstCross.IsZero() {

@@ -98,6 +98,7 @@ type downTrack struct {
 
 	packets atomic.Uint64
 	bytes   atomic.Uint64
+	dropped atomic.Uint64 // packets whose write to the receiver failed
 
 	// Owned by the room loop.
 	decided int // the loop's current decision (-2 undecided, -1 paused)
@@ -205,5 +206,7 @@ func (d *downTrack) forward(l int, p *rtp.Packet, kf *uint8) {
 	if d.track.WriteRTP(&d.out) == nil {
 		d.packets.Add(1)
 		d.bytes.Add(uint64(len(p.Payload) + 12))
+	} else {
+		d.dropped.Add(1)
 	}
 }

@@ -48,6 +48,7 @@ type Stats struct {
 	BytesIn      uint64
 	PacketsOut   uint64 // RTP packets forwarded to receivers
 	BytesOut     uint64
+	Dropped      uint64 // RTP packets due to a receiver that could not be written to it
 }
 
 // Room is one group session's forwarding: its participants and their
@@ -70,6 +71,9 @@ type Room struct {
 
 	// Owned by the loop: counters of participants who left.
 	gone Stats
+	// final is the room's counters when its loop stopped (written by the
+	// loop before done is closed).
+	final Stats
 
 	// Owned by the loop.
 	parts map[string]*participant
@@ -131,18 +135,20 @@ func (r *Room) Signal(id string, s Signal) { r.box.Post(func() { r.handle(id, s)
 // Participants is the number of participants in the room.
 func (r *Room) Participants() int { return int(r.nparts.Load()) }
 
-// Stats returns the room's counters. It is safe to call at any time; after
-// Close it returns zero participants.
+// Stats returns the room's counters. It is safe to call at any time; once
+// the room is closing it returns its final counters, with zero
+// participants.
 func (r *Room) Stats() Stats {
 	ch := make(chan Stats, 1)
 	if !r.box.Post(func() { ch <- r.stats() }) {
-		return Stats{}
+		<-r.done
+		return r.final
 	}
 	select {
 	case st := <-ch:
 		return st
 	case <-r.done:
-		return Stats{}
+		return r.final
 	}
 }
 
@@ -179,6 +185,8 @@ func (r *Room) run() {
 		select {
 		case <-r.stop:
 			r.box.Close()
+			r.final = r.stats()
+			r.final.Participants = 0
 			for _, p := range r.parts {
 				r.closeParticipant(p)
 			}
@@ -284,6 +292,8 @@ func (r *Room) removeParticipant(p *participant) {
 		changed := false
 		for _, up := range p.ups {
 			if d := other.downs[up]; d != nil {
+				// What other received of p stays in the room's counters.
+				r.gone = addStats(r.gone, Stats{PacketsOut: d.packets.Load(), BytesOut: d.bytes.Load(), Dropped: d.dropped.Load()})
 				delete(other.downs, up)
 				up.removeDown(d)
 				_ = other.sub.RemoveTrack(d.sender)
@@ -486,6 +496,9 @@ func (r *Room) addLayer(p *participant, t *webrtc.TrackRemote) (*upstream, int) 
 	if up.layers[l].Load() != nil && up.kind == webrtc.RTPCodecTypeAudio {
 		return nil, 0 // a second audio track of one participant is not forwarded
 	}
+	if old := up.layers[l].Load(); old != nil { // a republished layer: keep what the old one carried
+		r.gone = addStats(r.gone, Stats{PacketsIn: old.packets.Load(), BytesIn: old.bytes.Load()})
+	}
 	lay := &layer{rid: t.RID()}
 	lay.ssrc.Store(uint32(t.SSRC()))
 	up.layers[l].Store(lay)
@@ -662,6 +675,7 @@ func participantStats(p *participant) Stats {
 	for _, d := range p.downs {
 		st.PacketsOut += d.packets.Load()
 		st.BytesOut += d.bytes.Load()
+		st.Dropped += d.dropped.Load()
 	}
 	return st
 }
@@ -671,5 +685,6 @@ func addStats(a, b Stats) Stats {
 	a.BytesIn += b.BytesIn
 	a.PacketsOut += b.PacketsOut
 	a.BytesOut += b.BytesOut
+	a.Dropped += b.Dropped
 	return a
 }

@@ -68,9 +68,10 @@ type SFU struct {
 	rcvbuf  int
 	closing chan struct{}
 
-	// mu guards rooms and closed.
+	// mu guards rooms, gone and closed.
 	mu     sync.Mutex
 	rooms  map[*Room]struct{}
+	gone   Stats // final counters of the rooms closed so far
 	closed bool
 
 	closeOnce sync.Once
@@ -160,8 +161,34 @@ func (s *SFU) Stats() Stats {
 	return st
 }
 
+// Totals are the SFU's counters since it started, over every room, open
+// or closed (monotonic: for the operator's metrics); Participants is the
+// number in open rooms.
+func (s *SFU) Totals() Stats {
+	s.mu.Lock()
+	rooms := make([]*Room, 0, len(s.rooms))
+	for r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	st := s.gone
+	s.mu.Unlock()
+	// A room closing meanwhile is counted once: forget moves its final
+	// counters to gone only after rooms were listed above, and Stats
+	// returns the same final counters here.
+	for _, r := range rooms {
+		rs := r.Stats()
+		st = addStats(st, rs)
+		st.Participants += rs.Participants
+	}
+	return st
+}
+
+// forget removes a closed room, keeping its final counters in the totals.
 func (s *SFU) forget(r *Room) {
 	s.mu.Lock()
-	delete(s.rooms, r)
+	if _, ok := s.rooms[r]; ok {
+		delete(s.rooms, r)
+		s.gone = addStats(s.gone, r.final)
+	}
 	s.mu.Unlock()
 }
