@@ -249,6 +249,9 @@ func (f *Federation) retrySync(p peer.ID) {
 }
 
 // pokeOthers asks every connected member but p to pull from this node.
+// Member records do not call for it: the hello that admits a member
+// relays its record by gossip, so after a start every node would
+// otherwise poke every neighbour for each member it learns.
 func (f *Federation) pokeOthers(p peer.ID) {
 	for _, m := range f.members.list() {
 		if m.Online && m.Peer != f.self && m.Peer != p {

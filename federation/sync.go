@@ -41,7 +41,7 @@ import (
 
 const (
 	syncPageBytes     = 1 << 20  // records read per transaction
-	syncResponseBytes = 32 << 20 // records per response before "more"
+	syncResponseBytes = 16 << 20 // records per response before "more"
 	syncMaxRounds     = 64       // rounds per sync before giving up for now
 	syncFrameTimeout  = 15 * time.Second
 	maxSyncServing    = 8               // concurrent responses served
@@ -54,7 +54,7 @@ const (
 )
 
 // syncWith pulls everything p has that this node lacks and reports how
-// many records it stored.
+// many records it stored, member records aside.
 func (f *Federation) syncWith(ctx context.Context, p peer.ID) (int, error) {
 	total := 0
 	for range syncMaxRounds {

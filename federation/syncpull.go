@@ -37,7 +37,7 @@ const (
 	pullTxRecords = 4096 // records per write transaction
 	// pullRoundTimeout bounds one round, so that a slow or stalling peer
 	// cannot keep other peers' rounds waiting for ever.
-	pullRoundTimeout = 5 * time.Minute
+	pullRoundTimeout = 10 * time.Minute
 )
 
 // pullChunkT is a run of consecutive response frames.
@@ -72,10 +72,13 @@ func verifiers() int { return max(runtime.GOMAXPROCS(0), 1) }
 // pullStats is what one round stored.
 type pullStats struct {
 	stored int
+	news   int              // stored records other than member records
 	failed map[peer.ID]bool // origins with a record that could not be stored
 }
 
-// syncRound is one request and its response.
+// syncRound is one request and its response. It reports how many
+// records it stored other than member records (which every hello relays
+// by gossip anyway).
 func (f *Federation) syncRound(ctx context.Context, p peer.ID) (more bool, stored int, err error) {
 	select {
 	case f.pullSem <- struct{}{}:
@@ -120,9 +123,9 @@ func (f *Federation) syncRound(ctx context.Context, p peer.ID) (more bool, store
 	st := <-written
 	if err != nil {
 		s.Reset()
-		return false, st.stored, fmt.Errorf("sync from %s: %w", p, err)
+		return false, st.news, fmt.Errorf("sync from %s: %w", p, err)
 	}
-	return more, st.stored, nil
+	return more, st.news, nil
 }
 
 // pullRead reads the response into chunks, hands each to the verifiers
@@ -209,6 +212,9 @@ func (f *Federation) pullWriter(ctx context.Context, toWriter <-chan *pullChunkT
 			case batch[i].in == nil:
 			case o.stored:
 				st.stored++
+				if batch[i].in.rec.Kind != KindMember {
+					st.news++
+				}
 				f.metrics.syncPulled.Add(1)
 			case o.reason != "":
 				inc(f.metrics.syncRejected, o.reason)

@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"errors"
 	"math"
 	"time"
 
@@ -27,3 +28,7 @@ func errLocked(retry time.Duration) *consult.Error {
 func errUserNotFound() *consult.Error {
 	return consult.Errorf(consult.ErrNotFound, "user_not_found", "no such user")
 }
+
+// errHashChanged is internal to Login: the user's hash changed between the
+// check of the password and the commit of the login.
+var errHashChanged = errors.New("accounts: password hash changed during login")

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -65,7 +66,20 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 	if utf8.RuneCountInString(pw) > MaxPasswordLen {
 		return "", Session{}, errBadCredentials()
 	}
+	token, sess, err = s.login(ctx, name, pw, now, true)
+	if errors.Is(err, errHashChanged) {
+		// The hash changed while this attempt was checked against it,
+		// typically because a concurrent login of the same user re-hashed
+		// it: check again against the current one, once.
+		token, sess, err = s.login(ctx, name, pw, now, false)
+	}
+	return token, sess, err
+}
 
+// login checks pw against the stored hash of name and commits the outcome.
+// If the hash changed before the commit, it gives errHashChanged when
+// mayRetry (and bad_credentials otherwise), having counted nothing.
+func (s *Service) login(ctx context.Context, name, pw string, now time.Time, mayRetry bool) (token string, sess Session, err error) {
 	var u User
 	var known bool
 	if ValidUsername(name) {
@@ -125,9 +139,13 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 			return err
 		}
 		if !ok || cur.PasswordHash != u.PasswordHash {
-			// Deleted, or given a new password, since it was read: the
-			// attempt was checked against an old hash. Do not count it.
+			// Deleted, re-hashed or given a new password since it was
+			// read: the attempt was checked against an old hash. Do not
+			// count it.
 			result = errBadCredentials()
+			if ok && mayRetry {
+				result = errHashChanged
+			}
 			return nil
 		}
 		if now.Before(cur.LockedUntil) {

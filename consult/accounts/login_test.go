@@ -314,6 +314,38 @@ func TestRehashOnLogin(t *testing.T) {
 	assert.Equal(t, upgraded, e.stored("staff").PasswordHash, "no further rehash")
 }
 
+// Concurrent logins of a user whose hash is stale all succeed: the one
+// that commits its re-hash first changes the hash under the others, which
+// check again against the new one (and re-hash no further).
+func TestConcurrentLoginsWhileRehashing(t *testing.T) {
+	e := newEnv(t, accounts.Options{})
+	e.addUser("staff", pw, consult.RoleStaff)
+	e.svc = accounts.New(e.db, accounts.Options{Now: e.clock.Now, MaxConcurrentHashes: 8,
+		Params: accounts.Params{Time: 2, Memory: 128, Threads: 1}})
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, _, errs[i] = e.svc.Login(ctx(t), "staff", pw) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "login %d", i)
+	}
+	assert.True(t, strings.HasPrefix(e.stored("staff").PasswordHash, "$argon2id$v=19$m=128,t=2,p=1$"))
+	assert.Equal(t, n, e.sessionCount())
+	assert.Zero(t, e.stored("staff").Failures)
+
+	// A wrong password racing a re-hash still fails.
+	e.svc = accounts.New(e.db, accounts.Options{Now: e.clock.Now, MaxConcurrentHashes: 8,
+		Params: accounts.Params{Time: 3, Memory: 128, Threads: 1}})
+	wg.Go(func() { _, _, errs[0] = e.svc.Login(ctx(t), "staff", pw) })
+	wg.Go(func() { _, _, errs[1] = e.svc.Login(ctx(t), "staff", "a wrong password") })
+	wg.Wait()
+	require.NoError(t, errs[0])
+	requireCode(t, errs[1], consult.ErrUnauthorized, "bad_credentials")
+}
+
 func TestDamagedHashNeverMatches(t *testing.T) {
 	e := newEnv(t, accounts.Options{})
 	e.addUser("staff", pw, consult.RoleStaff)

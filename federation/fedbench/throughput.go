@@ -139,6 +139,11 @@ func Throughput(ctx context.Context, o ThroughputOptions) (*ThroughputResult, er
 func search(ctx context.Context, o ThroughputOptions, t *tracker, send func(i int, tag string) error,
 	dropped func() uint64) (phases []Phase, best float64, bestPhase Phase, err error) {
 	seq := 0
+	// Warm up (meshes formed, caches hot, start-up syncs done); not
+	// counted.
+	if _, err := runPhase(ctx, o, o.Start/2, &seq, t, send, dropped); err != nil {
+		return nil, 0, Phase{}, err
+	}
 	run := func(rate float64) (Phase, error) {
 		ph, err := runPhase(ctx, o, rate, &seq, t, send, dropped)
 		phases = append(phases, ph)
