@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -71,18 +72,33 @@ func (n *Node) putAvailability(w http.ResponseWriter, r *http.Request) {
 		n.fail(w, r, err)
 		return
 	}
-	if req.Capacity < 0 || req.Capacity > 10000 {
-		n.fail(w, r, consult.Invalid("capacity", "must be 0 to 10000"))
+	a, err := n.SetAvailability(r.Context(), spec, req.Accepting, req.Capacity, req.WaitDays)
+	if err != nil {
+		n.fail(w, r, err)
 		return
 	}
-	if req.WaitDays < 0 || req.WaitDays > 365 {
-		n.fail(w, r, consult.Invalid("wait_days", "must be 0 to 365"))
-		return
+	writeJSON(w, http.StatusOK, a)
+}
+
+// SetAvailability stores this province's referral availability for one
+// specialty and, in the same transaction, stages it for gossip.
+func (n *Node) SetAvailability(ctx context.Context, spec string, accepting bool, capacity, waitDays int) (availability, error) {
+	if !consult.ValidSpecialty(spec) {
+		return availability{}, consult.Errorf(consult.ErrNotFound, "unknown_specialty", "unknown specialty %q; see GET /api/v1/specialties", spec)
 	}
-	a := availability{Province: n.cfg.Province, Specialty: spec, Accepting: req.Accepting,
-		Capacity: req.Capacity, WaitDays: req.WaitDays, Updated: time.Now().UTC().Format(time.RFC3339)}
-	payload, _ := json.Marshal(a)
-	err := n.db.Update(r.Context(), func(tx *storage.Tx) error {
+	if capacity < 0 || capacity > 10000 {
+		return availability{}, consult.Invalid("capacity", "must be 0 to 10000")
+	}
+	if waitDays < 0 || waitDays > 365 {
+		return availability{}, consult.Invalid("wait_days", "must be 0 to 365")
+	}
+	a := availability{Province: n.cfg.Province, Specialty: spec, Accepting: accepting,
+		Capacity: capacity, WaitDays: waitDays, Updated: time.Now().UTC().Format(time.RFC3339)}
+	payload, err := json.Marshal(a)
+	if err != nil {
+		return a, err
+	}
+	err = n.db.Update(ctx, func(tx *storage.Tx) error {
 		if err := tx.Put(storage.BucketSettings, availabilityPrefix+spec, a); err != nil {
 			return err
 		}
@@ -91,11 +107,7 @@ func (n *Node) putAvailability(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	if err != nil {
-		n.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	return a, err
 }
 
 // networkAvailability lists every province's gossiped availability (this

@@ -48,6 +48,11 @@ type Options struct {
 	StatsInterval time.Duration
 	// Alone starts the nodes without a charter: no federation at all.
 	Alone bool
+	// DemoAvailability makes every province accept referrals in a few
+	// specialties (demoSpecialties), so that a demo referral finds a
+	// candidate at once. Zero means no availability is published (tests
+	// set their own).
+	DemoAvailability bool
 	// Referrals tunes every node's referral service (node.Config's
 	// Referrals): offer deadlines, fan-out, auto-accept. Zero fields mean
 	// the referral package's defaults.
@@ -193,6 +198,16 @@ func (net *Net) addNode(ctx context.Context, i int, code, role string) (*Node, e
 		n.Close()
 		return nil, err
 	}
+	if net.opts.DemoAvailability && role != "observer" && !net.opts.Alone {
+		// Every demo province takes referrals in a few specialties, so
+		// that a referral made in the demo finds a candidate at once.
+		for j, spec := range demoSpecialties {
+			if _, err := n.SetAvailability(ctx, spec, true, 5+(i+j)%10, 1+(i*3+j)%14); err != nil {
+				n.Close()
+				return nil, err
+			}
+		}
+	}
 	// Pin the chosen ports so that Restart comes back on the same addresses.
 	cfg.HTTPAddr = n.HTTPAddr()
 	if f := n.Federation(); f != nil {
@@ -269,3 +284,6 @@ func (net *Net) makeCharter() error {
 	net.authKey, net.charter = key, ch
 	return nil
 }
+
+// demoSpecialties are the specialties every demo province accepts referrals in.
+var demoSpecialties = []string{"cardiology", "paediatrics", "obstetrics", "internal_medicine", "surgery"}

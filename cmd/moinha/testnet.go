@@ -30,7 +30,7 @@ func testnetCmd() *cli.Command {
 			defer stop()
 			net, err := testnet.Start(ctx, testnet.Options{
 				Provinces: c.Int("provinces"), Observer: c.Bool("observer"), HTTPBase: c.Int("http-base"),
-				Dir: c.String("dir"), Seed: c.Int64("seed"),
+				Dir: c.String("dir"), Seed: c.Int64("seed"), DemoAvailability: true,
 			})
 			if err != nil {
 				return err
