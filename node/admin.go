@@ -48,6 +48,17 @@ func (n *Node) startAdmin() error {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /revoke", func(w http.ResponseWriter, r *http.Request) {
+		raw, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if err == nil {
+			err = n.PublishRevocation(r.Context(), raw)
+		}
+		if err != nil {
+			writeErr(w, http.StatusConflict, "revocation_refused", err.Error())
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("POST /leave", func(w http.ResponseWriter, r *http.Request) {
 		if err := n.Leave(r.Context()); err != nil {
 			writeErr(w, http.StatusConflict, "not_in_network", err.Error())

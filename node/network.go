@@ -176,3 +176,17 @@ func decodeAvailability(raw []byte) (availability, error) {
 	err := json.Unmarshal(raw, &a)
 	return a, err
 }
+
+// PublishRevocation verifies an authority-signed revocation (the file
+// `moinha charter revoke` writes) and spreads it: every member cuts the
+// revoked node off and keeps the revocation.
+func (n *Node) PublishRevocation(ctx context.Context, raw []byte) error {
+	if n.fed == nil {
+		return errors.New("node: not in a network")
+	}
+	rev, err := charter.ParseRevocation(raw)
+	if err != nil {
+		return err
+	}
+	return n.fed.Revoke(ctx, rev)
+}

@@ -30,7 +30,7 @@ func app() *cli.App {
 			"   moinha init --data DIR ...     set up a real node, then `moinha run --data DIR`",
 		Commands: []*cli.Command{
 			initCmd(), idCmd(), runCmd(), userCmd(), facilityCmd(),
-			backupCmd(), restoreCmd(), leaveCmd(), charterCmd(), testnetCmd(), benchCmd(), versionCmd(),
+			backupCmd(), restoreCmd(), leaveCmd(), revokeCmd(), charterCmd(), testnetCmd(), benchCmd(), versionCmd(),
 			referralCmd(),
 		},
 		EnableBashCompletion: true,

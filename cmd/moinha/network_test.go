@@ -107,4 +107,13 @@ func TestOperatorsFormANetwork(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&h))
 	resp.Body.Close()
 	require.Equal(t, 1, h.Peers)
+
+	// The authority revokes 79; 66's admin spreads it through the running node.
+	revFile := filepath.Join(root, "revocation")
+	mustMoinha(t, "", "charter", "revoke", "--charter", chPath, "--authority-key", authKey,
+		"--peer", members["79"].peer, "--out", revFile)
+	mustMoinha(t, "", "revoke", "--data", members["66"].dir, "--file", revFile)
+	require.Eventually(t, func() bool {
+		return count(members["66"].url, "79") == 0
+	}, time.Minute, 50*time.Millisecond, "the revoked province's directory was not removed")
 }
