@@ -124,7 +124,7 @@ func (f *Federation) applyTx(ctx context.Context, steps []step, out []outcome, s
 				out[i] = outcome{} // the function may run more than once
 			}
 		}
-		og := newOrigins(tx, f.self)
+		og := newOrigins(tx, f.self, &f.names)
 		for i, s := range steps {
 			if skip[i] {
 				continue

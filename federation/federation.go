@@ -57,6 +57,7 @@ type Federation struct {
 	syncBudget int           // record bytes per sync response before "more"
 	pullSem    chan struct{} // one sync round pulls at a time; capacity 1
 	verifyQ    chan *pullChunkT
+	names      peerNames // text form of origins' peer IDs
 
 	// Set by Start, read-only afterwards.
 	ctx    context.Context

@@ -144,7 +144,7 @@ func (f *Federation) validate(_ context.Context, from peer.ID, msg *pubsub.Messa
 func (f *Federation) isStale(in *incoming) bool {
 	stale := false
 	_ = f.db.View(func(tx *storage.Tx) error {
-		v, ok, err := storedVersion(tx, in.rec.Origin.String(), in.rec.Kind, in.rec.Key)
+		v, ok, err := storedVersion(tx, f.names.of(in.rec.Origin), in.rec.Kind, in.rec.Key)
 		stale = err == nil && ok && v >= in.rec.Version
 		return nil
 	})
@@ -233,7 +233,14 @@ func (f *Federation) publishLoop() {
 				t.Stop()
 				return
 			}
-			wait = min(2*wait, 50*time.Millisecond)
+			// At most 1 ms apart while a commit is plausibly still
+			// running (fsync included), so a slow commit is not
+			// followed by an equally long wait; then 50 ms.
+			if time.Until(deadline) > publishWaitMax-100*time.Millisecond {
+				wait = min(2*wait, time.Millisecond)
+			} else {
+				wait = 50 * time.Millisecond
+			}
 		}
 	}
 }

@@ -55,7 +55,7 @@ func (f *Federation) writable() error {
 
 // stage assigns r this node's next version, seals and stores it.
 func (f *Federation) stage(tx *storage.Tx, r Record) (Record, []byte, error) {
-	og := newOrigins(tx, f.self)
+	og := newOrigins(tx, f.self, &f.names)
 	st, err := og.get(f.self)
 	if err != nil {
 		return Record{}, nil, err

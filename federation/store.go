@@ -3,6 +3,7 @@ package federation
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -115,19 +116,20 @@ func storedVersion(tx *storage.Tx, origin, kind, key string) (uint64, bool, erro
 type origins struct {
 	tx    *storage.Tx
 	self  peer.ID
+	names *peerNames
 	state map[peer.ID]*originState
 }
 
-func newOrigins(tx *storage.Tx, self peer.ID) *origins {
-	return &origins{tx: tx, self: self, state: make(map[peer.ID]*originState)}
+func newOrigins(tx *storage.Tx, self peer.ID, names *peerNames) *origins {
+	return &origins{tx: tx, self: self, names: names, state: make(map[peer.ID]*originState)}
 }
 
 func (o *origins) get(origin peer.ID) (*originState, error) {
 	if st := o.state[origin]; st != nil {
 		return st, nil
 	}
-	st, err := getOrigin(o.tx, origin)
-	if err != nil {
+	var st originState
+	if _, err := o.tx.Get(storage.BucketOrigins, o.names.of(origin), &st); err != nil {
 		return nil, err
 	}
 	o.state[origin] = &st
@@ -137,12 +139,15 @@ func (o *origins) get(origin peer.ID) (*originState, error) {
 // flush writes every touched origin's state.
 func (o *origins) flush() error {
 	for origin, st := range o.state {
+		name := o.names.of(origin)
 		if origin == o.self {
 			st.Synced = st.Max
 		} else {
-			advanceSynced(o.tx, origin, st)
+			for o.tx.Has(storage.BucketRecordLog, name+"/"+storage.SeqKey(st.Synced+1)) {
+				st.Synced++
+			}
 		}
-		if err := o.tx.Put(storage.BucketOrigins, origin.String(), *st); err != nil {
+		if err := o.tx.Put(storage.BucketOrigins, name, *st); err != nil {
 			return err
 		}
 	}
@@ -150,12 +155,27 @@ func (o *origins) flush() error {
 	return nil
 }
 
+// peerNames caches the text form of peer IDs (base58: a few hundred
+// nanoseconds each, and every record's keys need one). Only origins of
+// records that passed the rules are named, so it holds one entry per
+// member. Safe for concurrent use.
+type peerNames struct{ m sync.Map }
+
+func (n *peerNames) of(p peer.ID) string {
+	if s, ok := n.m.Load(p); ok {
+		return s.(string)
+	}
+	s := p.String()
+	n.m.Store(p, s)
+	return s
+}
+
 // putRecord stores r (sealed as env) unless a version at least as new is
 // stored, and reports whether it stored it. The origin's state changes in
 // og; the caller flushes it before the transaction ends.
 func putRecord(og *origins, r Record, env []byte) (bool, error) {
 	tx := og.tx
-	o := r.Origin.String()
+	o := og.names.of(r.Origin)
 	old, ok, err := storedVersion(tx, o, r.Kind, r.Key)
 	if err != nil {
 		return false, err
@@ -183,14 +203,6 @@ func putRecord(og *origins, r Record, env []byte) (bool, error) {
 	}
 	st.Max = max(st.Max, r.Version)
 	return true, nil
-}
-
-// advanceSynced moves the watermark over versions present in the log.
-func advanceSynced(tx *storage.Tx, origin peer.ID, st *originState) {
-	prefix := logPrefix(origin)
-	for tx.Has(storage.BucketRecordLog, prefix+storage.SeqKey(st.Synced+1)) {
-		st.Synced++
-	}
 }
 
 // adoptSynced raises origin's watermark to w, capped at the highest

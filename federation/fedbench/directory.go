@@ -113,7 +113,7 @@ func BuildDirectory(ctx context.Context, o DirectoryOptions) (d *Directory, err 
 	if err := os.Remove(template); err != nil {
 		return nil, err
 	}
-	if err := net.WaitTopology(ctx, time.Minute); err != nil {
+	if err := net.WaitTopology(ctx, 3*time.Minute); err != nil {
 		return nil, err
 	}
 	return d, nil

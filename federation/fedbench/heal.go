@@ -61,7 +61,7 @@ func Heal(ctx context.Context, o HealOptions) (*HealResult, error) {
 		return nil, err
 	}
 	defer net.Close()
-	if err := net.WaitTopology(ctx, time.Minute); err != nil {
+	if err := net.WaitTopology(ctx, 3*time.Minute); err != nil {
 		return nil, err
 	}
 	half := o.N / 2

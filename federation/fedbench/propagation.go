@@ -110,7 +110,7 @@ func Propagation(ctx context.Context, o PropagationOptions) (*PropagationResult,
 		return nil, err
 	}
 	defer net.Close()
-	if err := net.WaitTopology(ctx, time.Minute); err != nil {
+	if err := net.WaitTopology(ctx, 3*time.Minute); err != nil {
 		return nil, err
 	}
 	bare, err := NewBareNet(ctx, Topology(o.N, net.opts.Degree), net.opts.Heartbeat)

@@ -96,7 +96,7 @@ func Throughput(ctx context.Context, o ThroughputOptions) (*ThroughputResult, er
 		return nil, err
 	}
 	defer net.Close()
-	if err := net.WaitTopology(ctx, time.Minute); err != nil {
+	if err := net.WaitTopology(ctx, 3*time.Minute); err != nil {
 		return nil, err
 	}
 	fedT := newTracker(o.N - 1)
