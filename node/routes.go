@@ -78,6 +78,7 @@ func (n *Node) routes() http.Handler {
 	h("GET /api/v1/calls/{id}/signal", n.need(anyUser, n.callSignal))
 
 	n.referralRoutes(h) // referrals and consult requests: api_referrals.go
+	n.fhirRoutes(h)     // read-only FHIR R4 views under /fhir: api_fhir.go
 
 	h("GET /api/v1/users", n.need(admins, n.listUsers))
 	h("POST /api/v1/users", n.need(admins, n.addUser))

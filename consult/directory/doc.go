@@ -30,5 +30,15 @@
 // Put verbs; [Service.ApplyRemote] stores them and [Service.RemoveProvince]
 // drops a province that left.
 //
+// # Change times
+//
+// Readers that page over the whole directory with the time this node last
+// changed each record (the FHIR views' _lastUpdated and _history) use
+// [Service.ScanFacilities] and [Service.ScanPractitioners]: an own
+// record changed at its Updated time, a replicated one when ApplyRemote
+// stored it (kept in the stored value's "applied" field, outside the API
+// shape). Their [ScanFilter] skips records on the stored bytes, as
+// listing does.
+//
 // Directory data is public and not patient data: it is not audited.
 package directory

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/moinha/moinha/consult"
 	"github.com/moinha/moinha/storage"
@@ -63,6 +64,7 @@ func (s *Service) ApplyRemote(tx *storage.Tx, kind, key string, payload []byte, 
 	if err != nil {
 		return err
 	}
+	stampApplied(rec, time.Now().UTC())
 	if err := tx.Put(b, key, rec); err != nil {
 		return fmt.Errorf("directory: apply %s %s: %w", kind, key, err)
 	}

@@ -62,6 +62,9 @@ func (s *Service) stage(tx *storage.Tx, kind, key string, payload []byte, delete
 type storedFacility struct {
 	Search string `json:"search"`
 	Facility
+	// Applied is when this node stored a replicated record (zero for own
+	// records, whose Updated says when they changed): see changed.go.
+	Applied time.Time `json:"applied,omitzero"`
 }
 
 func newStoredFacility(f *Facility) *storedFacility {
@@ -73,6 +76,7 @@ func newStoredFacility(f *Facility) *storedFacility {
 type storedPractitioner struct {
 	Search string `json:"search"`
 	Practitioner
+	Applied time.Time `json:"applied,omitzero"` // as in storedFacility
 }
 
 func newStoredPractitioner(p *Practitioner) *storedPractitioner {
