@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/moinha/moinha/consult"
 	"github.com/moinha/moinha/consult/fhir"
@@ -24,6 +25,10 @@ func (n *Node) fhirRoutes(h func(string, http.HandlerFunc)) {
 	h("/fhir/", n.fhirOther)
 	h("/fhir", n.fhirOther)
 }
+
+// isFHIRPath reports whether path is under /fhir, where every answer,
+// errors from the middleware and the observer guard included, is FHIR.
+func isFHIRPath(path string) bool { return path == "/fhir" || strings.HasPrefix(path, "/fhir/") }
 
 const fhirContentType = "application/fhir+json; charset=utf-8"
 

@@ -432,6 +432,28 @@ func TestFHIRErrors(t *testing.T) {
 		c.outcome(m, "/fhir/Organization/66-x", http.StatusMethodNotAllowed, "not-supported")
 	}
 	c.outcome("POST", "/fhir", http.StatusMethodNotAllowed, "not-supported")
+
+	// A stale or forged bearer token is refused by the middleware, before
+	// any route: under /fhir that is an OperationOutcome too.
+	forged := newFHIRClient(t, tn, "not-a-real-token")
+	forged.outcome("GET", "/fhir/Organization", http.StatusUnauthorized, "login")
+	forged.outcome("GET", "/fhir/Task", http.StatusUnauthorized, "login")
+}
+
+// TestFHIRObserverNode: an observer node serves the directory views, and
+// its read-only guard answers writes under /fhir as OperationOutcomes.
+func TestFHIRObserverNode(t *testing.T) {
+	tn := newObserverNode(t)
+	obs := newFHIRClient(t, tn, tn.login(t, "observer"))
+	obs.ok("/fhir/Organization?_count=5", "Bundle")
+	obs.outcome("GET", "/fhir/Task", http.StatusForbidden, "forbidden")
+	admin := newFHIRClient(t, tn, tn.login(t, "admin"))
+	before := snapshot(t, tn.DB())
+	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH"} {
+		admin.outcome(m, "/fhir/Organization", http.StatusForbidden, "forbidden")
+		obs.outcome(m, "/fhir/Task/BYT-r-1", http.StatusForbidden, "forbidden")
+	}
+	assert.Equal(t, before, snapshot(t, tn.DB()), "a refused request changed nothing")
 }
 
 // TestFHIRHistory: _history?_since= returns what changed since, each

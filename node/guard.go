@@ -3,6 +3,8 @@ package node
 import (
 	"net/http"
 	"strings"
+
+	"github.com/moinha/moinha/consult/fhir"
 )
 
 // readOnly wraps the routes of an observer node: a request that is not a
@@ -19,8 +21,12 @@ func (n *Node) readOnly(mux *http.ServeMux) http.Handler {
 		if !isRead(r) {
 			_, pattern := mux.Handler(r)
 			if !observerWrite(pattern) {
-				writeErr(w, http.StatusForbidden, "observer_read_only",
-					"this is a read-only observer node: it changes no directory, booking, referral or call data")
+				const msg = "this is a read-only observer node: it changes no directory, booking, referral or call data"
+				if isFHIRPath(r.URL.Path) {
+					writeFHIR(w, r, http.StatusForbidden, fhir.Outcome("forbidden", "observer_read_only: "+msg))
+					return
+				}
+				writeErr(w, http.StatusForbidden, "observer_read_only", msg)
 				return
 			}
 		}

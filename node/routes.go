@@ -119,7 +119,11 @@ func (n *Node) middleware(next http.Handler) http.Handler {
 				// anonymous request — unless it is only an old cookie on
 				// a public route, which must keep working.
 				if r.Header.Get("Authorization") != "" {
-					n.fail(rec, r, err)
+					if isFHIRPath(r.URL.Path) {
+						n.fhirFail(rec, r, err) // an OperationOutcome
+					} else {
+						n.fail(rec, r, err)
+					}
 					return
 				}
 			} else {
