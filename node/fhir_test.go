@@ -115,6 +115,15 @@ func (c *fhirClient) walk(path string, count int) []string {
 		pages++
 		require.Less(c.t, pages, 10000)
 		for _, e := range d.Entry {
+			if len(e.Resource) == 0 { // a history's deletion
+				require.NotNil(c.t, e.Request, "an entry without a resource is a deletion")
+				require.Equal(c.t, "DELETE", e.Request.Method)
+				require.NotNil(c.t, e.Response)
+				assert.Equal(c.t, "204 No Content", e.Response.Status)
+				ids = append(ids, "DELETE "+e.Request.URL)
+				assert.True(c.t, strings.HasSuffix(e.FullURL, "/fhir/"+e.Request.URL), e.FullURL)
+				continue
+			}
 			var head fhirDoc
 			require.NoError(c.t, json.Unmarshal(e.Resource, &head))
 			ids = append(ids, head.ResourceType+"/"+head.ID)
@@ -490,6 +499,8 @@ func TestFHIRHistory(t *testing.T) {
 	p.Scope = "Khám chữa bệnh nội khoa"
 	_, err := tn.Directory().PutPractitioner(context.Background(), "test", p)
 	require.NoError(t, err)
+	gone := pracs[1]
+	require.NoError(t, tn.Directory().DeletePractitioner(context.Background(), "test", gone.ID))
 
 	since := url.QueryEscape(mark.Format(time.RFC3339Nano))
 	d := c.ok("/fhir/Organization/_history?_since="+since, "Bundle")
@@ -508,5 +519,9 @@ func TestFHIRHistory(t *testing.T) {
 		"Organization/" + fhirID(b.ID), "Location/" + fhirID(b.ID), "HealthcareService/" + fhirID(b.ID),
 		"Organization/" + fhirID(a.ID), "Location/" + fhirID(a.ID), "HealthcareService/" + fhirID(a.ID),
 		"Practitioner/" + fhirID(p.ID), "PractitionerRole/" + fhirID(p.ID),
+		"DELETE Practitioner/" + fhirID(gone.ID), "DELETE PractitionerRole/" + fhirID(gone.ID),
 	}, got)
+	assert.Equal(t, []string{"Practitioner/" + fhirID(p.ID), "DELETE Practitioner/" + fhirID(gone.ID)},
+		c.walk("/fhir/Practitioner/_history?_since="+since, 50), "a type-level history names the deletion too")
+	c.outcome("GET", "/fhir/Practitioner/"+fhirID(gone.ID), http.StatusNotFound, "not-found")
 }

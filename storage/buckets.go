@@ -30,6 +30,7 @@ const (
 	BucketRecordKinds   Bucket = "record_kinds"  // replicated records: kind/origin/key → version
 	BucketReferralIdx   Bucket = "referral_idx"  // referral indexes: due/<deadline>/<id>, party/<province>/<id>, box/<type>/<box>/<inverted created>/<id> → ""
 	BucketReferralData  Bucket = "referral_data" // referral ID → clinical data (patient, record, consult packet); patient data: every read audited
+	BucketDirGone       Bucket = "dir_gone"      // directory deletions: <bucket>/<record ID> → deletion time (UnixNano); read by the FHIR history
 )
 
 // allBuckets lists every bucket of the current schema.
@@ -39,7 +40,7 @@ var allBuckets = []Bucket{
 	BucketUsers, BucketSessions, BucketOutbox, BucketAudit, BucketRecords,
 	BucketOrigins, BucketPeers, BucketReferrals, BucketInboxSeen, BucketCalls,
 	BucketStats, BucketSettings, BucketRecordLog, BucketRecordKinds,
-	BucketReferralIdx, BucketReferralData,
+	BucketReferralIdx, BucketReferralData, BucketDirGone,
 }
 
 // Keys in BucketMeta.

@@ -47,10 +47,12 @@ type fhirBundle struct {
 			ResourceType string `json:"resourceType"`
 			ID           string `json:"id"`
 		} `json:"resource"`
+		Request struct{ Method, URL string } `json:"request"`
 	} `json:"entry"`
 }
 
-// fhirWalk follows next links and returns every entry's "Type/id".
+// fhirWalk follows next links and returns every entry's "Type/id" (a
+// history's deletion as "DELETE Type/id").
 func fhirWalk(t *testing.T, v *fhirvalid.Validator, cl *refClient, path string) []string {
 	t.Helper()
 	var out []string
@@ -58,6 +60,10 @@ func fhirWalk(t *testing.T, v *fhirvalid.Validator, cl *refClient, path string) 
 		var b fhirBundle
 		require.NoError(t, json.Unmarshal(fhirGet(t, v, cl, path, http.StatusOK), &b))
 		for _, e := range b.Entry {
+			if e.Request.Method == "DELETE" {
+				out = append(out, "DELETE "+e.Request.URL)
+				continue
+			}
 			out = append(out, e.Resource.ResourceType+"/"+e.Resource.ID)
 		}
 		path = ""
@@ -119,6 +125,19 @@ func TestFHIRFederatedDirectory(t *testing.T) {
 	})
 	assert.Equal(t, []string{"Organization/" + id}, fhirWalk(t, v, cl, path), "nothing else changed")
 	assert.Contains(t, string(fhirGet(t, v, cl, "/fhir/Organization/"+id, http.StatusOK)), "02363888777")
+
+	// B deletes a health worker; A's history shows the deletion.
+	mark = time.Now().UTC()
+	ps, _, err := b.Directory().ListPractitioners(directory.PractitionerFilter{Province: b.Province}, 1, "")
+	require.NoError(t, err)
+	require.NoError(t, b.Directory().DeletePractitioner(context.Background(), "test", ps[0].ID))
+	pid := strings.ReplaceAll(ps[0].ID, "_", ".")
+	path = "/fhir/Practitioner/_history?_since=" + url.QueryEscape(mark.Format(time.RFC3339Nano))
+	testnettest.Eventually(t, waitLong, "A's history shows B's deletion", func() (bool, error) {
+		return slices.Contains(fhirWalk(t, v, cl, path), "DELETE Practitioner/"+pid), nil
+	})
+	assert.Equal(t, []string{"DELETE Practitioner/" + pid}, fhirWalk(t, v, cl, path), "nothing else changed")
+	fhirGet(t, v, cl, "/fhir/Practitioner/"+pid, http.StatusNotFound)
 }
 
 // TestFHIRReferralMinimumNecessary: the candidate province's ServiceRequest

@@ -38,7 +38,8 @@
 // record changed at its Updated time, a replicated one when ApplyRemote
 // stored it (kept in the stored value's "applied" field, outside the API
 // shape). Their [ScanFilter] skips records on the stored bytes, as
-// listing does.
+// listing does. [Service.ScanDeleted] lists what was deleted since a
+// time (gone.go), so that pull-updates can carry deletions too.
 //
 // Directory data is public and not patient data: it is not audited.
 package directory

@@ -39,6 +39,9 @@ func (s *Service) PutFacility(ctx context.Context, actor string, f Facility) (Fa
 		if err := tx.Put(storage.BucketFacilities, id, rec); err != nil {
 			return err
 		}
+		if err := clearGone(tx, storage.BucketFacilities, id); err != nil {
+			return err
+		}
 		return s.stage(tx, KindFacility, id, payload, false)
 	})
 	s.zones.forget(id)
@@ -112,7 +115,7 @@ func (s *Service) DeleteFacility(ctx context.Context, actor string, id string) e
 			return consult.Errorf(consult.ErrConflict, "facility_in_use",
 				"facility %s still has %d health workers; move or remove them first", id, n)
 		}
-		if err := tx.Delete(storage.BucketFacilities, id); err != nil {
+		if err := markGone(tx, storage.BucketFacilities, id, time.Now()); err != nil {
 			return err
 		}
 		return s.stage(tx, KindFacility, id, payload, true)

@@ -68,6 +68,9 @@ func (s *Service) ImportFacilities(ctx context.Context, actor string, fs []Facil
 				if err := tx.Put(storage.BucketFacilities, id, recs[i]); err != nil {
 					return err
 				}
+				if err := clearGone(tx, storage.BucketFacilities, id); err != nil {
+					return err
+				}
 				if err := s.stage(tx, KindFacility, id, payloads[i], false); err != nil {
 					return err
 				}

@@ -105,6 +105,9 @@ func (s *Service) putPractitioner(tx *storage.Tx, p *Practitioner) error {
 	if err := tx.Put(storage.BucketPractitioners, p.ID, newStoredPractitioner(p)); err != nil {
 		return err
 	}
+	if err := clearGone(tx, storage.BucketPractitioners, p.ID); err != nil {
+		return err
+	}
 	return s.stage(tx, KindPractitioner, p.ID, payload, false)
 }
 
@@ -149,7 +152,7 @@ func (s *Service) DeletePractitioner(ctx context.Context, actor string, id strin
 		if !tx.Has(storage.BucketPractitioners, id) {
 			return errPractitionerNotFound(id)
 		}
-		if err := tx.Delete(storage.BucketPractitioners, id); err != nil {
+		if err := markGone(tx, storage.BucketPractitioners, id, time.Now()); err != nil {
 			return err
 		}
 		return s.stage(tx, KindPractitioner, id, payload, true)

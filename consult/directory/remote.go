@@ -45,7 +45,7 @@ func (s *Service) ApplyRemote(tx *storage.Tx, kind, key string, payload []byte, 
 			"%s %s belongs to this node's own province %s; only this node writes it", kind, key, province)
 	}
 	if deleted {
-		if err := tx.Delete(b, key); err != nil {
+		if err := markGone(tx, b, key, time.Now()); err != nil {
 			return fmt.Errorf("directory: apply %s %s: %w", kind, key, err)
 		}
 		return nil
@@ -66,6 +66,9 @@ func (s *Service) ApplyRemote(tx *storage.Tx, kind, key string, payload []byte, 
 	}
 	stampApplied(rec, time.Now().UTC())
 	if err := tx.Put(b, key, rec); err != nil {
+		return fmt.Errorf("directory: apply %s %s: %w", kind, key, err)
+	}
+	if err := clearGone(tx, b, key); err != nil {
 		return fmt.Errorf("directory: apply %s %s: %w", kind, key, err)
 	}
 	return nil
@@ -149,8 +152,9 @@ func (s *Service) RemoveProvince(ctx context.Context, province string) error {
 				if err != nil {
 					return err
 				}
+				now := time.Now()
 				for _, k := range keys {
-					if err := tx.Delete(b, k); err != nil {
+					if err := markGone(tx, b, k, now); err != nil {
 						return err
 					}
 				}

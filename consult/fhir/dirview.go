@@ -275,14 +275,31 @@ func historyKey(t time.Time, typ, id string) string {
 
 // History returns one page of the directory's history: every resource of
 // h.Types changed at or after h.Since, oldest change first, each as its
-// current version. The directory keeps no tombstones (a deleted or
-// departed record is simply gone), so a history holds no DELETE entries.
+// current version (a PUT entry), and every one deleted since then and not
+// stored again (a DELETE entry without a resource; the directory's
+// deletion marks, directory.ScanDeleted).
 func (d *Directory) History(baseURL string, h *History) (*Bundle, error) {
-	var items []Item
+	type histItem struct {
+		Item
+		rel string // Type/id; Res is nil for a deletion
+	}
+	var items []histItem
 	add := func(typ string, t time.Time, id string, mk func() Resource) {
 		if key := historyKey(t, typ, id); key > h.after {
-			items = append(items, Item{Key: key, Res: mk(), Changed: t})
+			var res Resource
+			if mk != nil {
+				res = mk()
+			}
+			items = append(items, histItem{Item: Item{Key: key, Res: res, Changed: t}, rel: typ + "/" + id})
 		}
+	}
+	gone := func(facilities bool, types []string) error {
+		return d.Dir.ScanDeleted(facilities, h.Since, func(del directory.Deletion) bool {
+			for _, typ := range types {
+				add(typ, del.At, ToID(del.ID), nil)
+			}
+			return true
+		})
 	}
 	want := func(types ...string) (out []string) {
 		for _, t := range types {
@@ -313,6 +330,9 @@ func (d *Directory) History(baseURL string, h *History) (*Bundle, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := gone(true, ft); err != nil {
+			return nil, err
+		}
 	}
 	if pt := want("Practitioner", "PractitionerRole"); len(pt) > 0 {
 		err := d.Dir.ScanPractitioners(directory.ScanFilter{Since: h.Since}, "", func(p directory.Practitioner, t time.Time) bool {
@@ -332,8 +352,11 @@ func (d *Directory) History(baseURL string, h *History) (*Bundle, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := gone(false, pt); err != nil {
+			return nil, err
+		}
 	}
-	slices.SortFunc(items, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(items, func(a, b histItem) int { return strings.Compare(a.Key, b.Key) })
 	next := ""
 	if len(items) > h.Count {
 		items = items[:h.Count]
@@ -355,9 +378,14 @@ func (d *Directory) History(baseURL string, h *History) (*Bundle, error) {
 		b.Link = append(b.Link, BundleLink{Relation: "next", URL: link(baseURL+"/"+h.path, q)})
 	}
 	for _, it := range items {
-		rel := TypeOf(it.Res) + "/" + IDOf(it.Res)
-		b.Entry = append(b.Entry, BundleEntry{FullURL: baseURL + "/" + rel, Resource: it.Res,
-			Request:  &BundleRequest{Method: "PUT", URL: rel},
+		if it.Res == nil {
+			b.Entry = append(b.Entry, BundleEntry{FullURL: baseURL + "/" + it.rel,
+				Request:  &BundleRequest{Method: "DELETE", URL: it.rel},
+				Response: &BundleResponse{Status: "204 No Content", LastModified: instant(it.Changed)}})
+			continue
+		}
+		b.Entry = append(b.Entry, BundleEntry{FullURL: baseURL + "/" + it.rel, Resource: it.Res,
+			Request:  &BundleRequest{Method: "PUT", URL: it.rel},
 			Response: &BundleResponse{Status: "200 OK", LastModified: instant(it.Changed)}})
 	}
 	return b, nil
