@@ -362,21 +362,7 @@ func (d *Directory) History(baseURL string, h *History) (*Bundle, error) {
 		items = items[:h.Count]
 		next = encodeCursor(items[len(items)-1].Key, h.hash)
 	}
-	b := &Bundle{base: base{ResourceType: "Bundle"}, Type: "history", Timestamp: instant(time.Now())}
-	if h.cursor == "" && next == "" {
-		n := len(items)
-		b.Total = &n
-	}
-	self := cloneValues(h.query)
-	if h.cursor != "" {
-		self.Set("_cursor", h.cursor)
-	}
-	b.Link = []BundleLink{{Relation: "self", URL: link(baseURL+"/"+h.path, self)}}
-	if next != "" {
-		q := cloneValues(h.query)
-		q.Set("_cursor", next)
-		b.Link = append(b.Link, BundleLink{Relation: "next", URL: link(baseURL+"/"+h.path, q)})
-	}
+	b := newPage("history", baseURL+"/"+h.path, h.query, h.cursor, next, h.cursor == "", len(items))
 	for _, it := range items {
 		if it.Res == nil {
 			b.Entry = append(b.Entry, BundleEntry{FullURL: baseURL + "/" + it.rel,
