@@ -58,6 +58,7 @@ type Federation struct {
 	pullSem    chan struct{} // one sync round pulls at a time; capacity 1
 	verifyQ    chan *pullChunkT
 	names      peerNames // text form of origins' peer IDs
+	mesh       meshTracer
 
 	// Set by Start, read-only afterwards.
 	ctx    context.Context
@@ -499,4 +500,19 @@ func (f *Federation) Record(origin peer.ID, kind, key string) (Record, bool, err
 		return err
 	})
 	return r, ok, err
+}
+
+// Envelope returns the signed envelope of the latest stored version of
+// (origin, kind, key), as it travels by gossip and sync.
+func (f *Federation) Envelope(origin peer.ID, kind, key string) ([]byte, bool, error) {
+	var (
+		env []byte
+		ok  bool
+	)
+	err := f.db.View(func(tx *storage.Tx) error {
+		var err error
+		_, env, ok, err = loadStored(tx, origin, kind, key)
+		return err
+	})
+	return env, ok, err
 }

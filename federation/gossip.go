@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"sync"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -41,6 +42,13 @@ func (f *Federation) startGossip() error {
 		params.HeartbeatInterval = hb
 		params.HeartbeatInitialDelay = min(hb, params.HeartbeatInitialDelay)
 	}
+	// A peer still in its hello scores below zero, and gossipsub answers
+	// its GRAFT with a PRUNE and a backoff (a minute by default) that
+	// outlives the hello: a new member could stay out of every mesh for
+	// that minute, reached only by flood publish and chance IHAVEs. Ten
+	// heartbeats (at least the 1 s the PRUNE message can carry) are
+	// enough against graft-prune flapping in a network of tens of members.
+	params.PruneBackoff = max(10*params.HeartbeatInterval, time.Second)
 	features := func(feat pubsub.GossipSubFeature, proto protocol.ID) bool {
 		if proto != f.protoMesh {
 			return false
@@ -62,6 +70,7 @@ func (f *Federation) startGossip() error {
 		pubsub.WithValidateQueueSize(queueSize),
 		pubsub.WithMaxMessageSize(maxMessageSize),
 		pubsub.WithRawTracer(dropTracer{f.metrics}),
+		pubsub.WithRawTracer(&f.mesh),
 		pubsub.WithLogger(f.log.With("component", "pubsub")),
 		pubsub.WithPeerScore(&pubsub.PeerScoreParams{
 			SkipAtomicValidation: true,
@@ -217,10 +226,15 @@ func (f *Federation) publishLoop() {
 		case <-f.ctx.Done():
 			return
 		}
-		// A commit takes from ~0.1 ms (no fsync) to a few ms: look
-		// again soon, then less often.
-		wait := 20 * time.Microsecond
-		deadline := time.Now().Add(publishWaitMax)
+		// A commit takes from ~0.1 ms (no fsync) to a few ms, and Stage
+		// pokes before it ends: look again every 25–200 µs for the first
+		// 5 ms (a look is one read transaction), so that the record goes
+		// out at most ~200 µs after its commit; then every 1 ms, and after
+		// 100 ms every 50 ms, until the hint is published or looks
+		// rolled back.
+		wait := 25 * time.Microsecond
+		start := time.Now()
+		deadline := start.Add(publishWaitMax)
 		for {
 			f.publishPending(f.ctx)
 			if f.publishedUpTo() >= f.stagedHint.Load() || time.Now().After(deadline) {
@@ -233,12 +247,12 @@ func (f *Federation) publishLoop() {
 				t.Stop()
 				return
 			}
-			// At most 1 ms apart while a commit is plausibly still
-			// running (fsync included), so a slow commit is not
-			// followed by an equally long wait; then 50 ms.
-			if time.Until(deadline) > publishWaitMax-100*time.Millisecond {
-				wait = min(2*wait, time.Millisecond)
-			} else {
+			switch since := time.Since(start); {
+			case since < 5*time.Millisecond:
+				wait = min(2*wait, 200*time.Microsecond)
+			case since < 100*time.Millisecond:
+				wait = time.Millisecond
+			default:
 				wait = 50 * time.Millisecond
 			}
 		}
@@ -264,12 +278,12 @@ func (f *Federation) publishPending(ctx context.Context) {
 		prefix := logPrefix(f.self)
 		err := f.db.View(func(tx *storage.Tx) error {
 			return tx.Scan(storage.BucketRecordLog, prefix, logKey(f.self, f.lastPublished), func(k string, v storage.Value) error {
-				var kindKey string
-				if err := v.Decode(&kindKey); err != nil {
+				kindKey, err := decodeLogValue(v)
+				if err != nil {
 					return err
 				}
-				var sr storedRecord
-				if _, err := tx.Get(storage.BucketRecords, f.self.String()+"/"+kindKey, &sr); err != nil {
+				sr, _, err := getStoredAt(tx, f.names.of(f.self)+"/"+kindKey)
+				if err != nil {
 					return err
 				}
 				envs = append(envs, sr.E)
@@ -323,6 +337,57 @@ func (t dropTracer) RejectMessage(_ *pubsub.Message, reason string) {
 		t.m.gossipDropped.Add(1)
 	}
 }
+
+// meshTracer follows this node's gossipsub mesh on the records topic (the
+// only topic) through graft and prune events.
+type meshTracer struct {
+	mu    sync.Mutex // guards peers
+	peers map[peer.ID]bool
+}
+
+// MeshPeers lists the members this node's gossipsub mesh holds now: the
+// peers it forwards every record to.
+func (f *Federation) MeshPeers() []peer.ID {
+	f.mesh.mu.Lock()
+	defer f.mesh.mu.Unlock()
+	out := make([]peer.ID, 0, len(f.mesh.peers))
+	for p := range f.mesh.peers {
+		out = append(out, p)
+	}
+	return out
+}
+
+func (t *meshTracer) Graft(p peer.ID, _ string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.peers == nil {
+		t.peers = make(map[peer.ID]bool)
+	}
+	t.peers[p] = true
+}
+
+func (t *meshTracer) Prune(p peer.ID, _ string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.peers, p)
+}
+
+func (t *meshTracer) RemovePeer(p peer.ID)                                 { t.Prune(p, "") }
+func (t *meshTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
+func (t *meshTracer) UndeliverableMessage(*pubsub.Message)                 {}
+func (t *meshTracer) AddPeer(peer.ID, protocol.ID)                         {}
+func (t *meshTracer) OnNewOutboundStream(peer.ID, protocol.ID)             {}
+func (t *meshTracer) OnClosedOutboundStream(peer.ID)                       {}
+func (t *meshTracer) Join(string)                                          {}
+func (t *meshTracer) Leave(string)                                         {}
+func (t *meshTracer) ValidateMessage(*pubsub.Message)                      {}
+func (t *meshTracer) DeliverMessage(*pubsub.Message)                       {}
+func (t *meshTracer) DuplicateMessage(*pubsub.Message)                     {}
+func (t *meshTracer) ThrottlePeer(peer.ID)                                 {}
+func (t *meshTracer) RecvRPC(*pubsub.RPC)                                  {}
+func (t *meshTracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
+func (t *meshTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
+func (t *meshTracer) RejectMessage(*pubsub.Message, string)                {}
 
 // relay gossips a record of another origin (already checked and stored).
 func (f *Federation) relay(env []byte) {

@@ -266,17 +266,17 @@ func (f *Federation) readLogPage(origin peer.ID, after uint64) (page [][]byte, l
 		synced = st.Synced
 		size := 0
 		prefix := logPrefix(origin)
+		name := f.names.of(origin)
 		return tx.Scan(storage.BucketRecordLog, prefix, logKey(origin, after), func(k string, v storage.Value) error {
 			if size >= syncPageBytes {
 				done = false
 				return storage.ErrStop
 			}
-			var kk string
-			if err := v.Decode(&kk); err != nil {
+			kk, err := decodeLogValue(v)
+			if err != nil {
 				return err
 			}
-			var sr storedRecord
-			ok, err := tx.Get(storage.BucketRecords, origin.String()+"/"+kk, &sr)
+			sr, ok, err := getStoredAt(tx, name+"/"+kk)
 			if err != nil {
 				return err
 			}

@@ -316,6 +316,63 @@ func (net *Net) WaitTopology(ctx context.Context, timeout time.Duration) error {
 	})
 }
 
+// WaitMesh waits, as NewBareNet does for the bare network, until the
+// gossipsub mesh links of the running nodes join them all into one graph.
+func (net *Net) WaitMesh(ctx context.Context, timeout time.Duration) error {
+	return WaitFor(ctx, timeout, "meshes", func() bool {
+		index := make(map[peer.ID]int, len(net.Nodes))
+		var running []int
+		for i, nd := range net.Nodes {
+			if nd.F != nil {
+				index[nd.ID] = i
+				running = append(running, i)
+			}
+		}
+		if len(running) == 0 {
+			return true
+		}
+		seen := map[int]bool{running[0]: true}
+		queue := []int{running[0]}
+		for len(queue) > 0 {
+			i := queue[0]
+			queue = queue[1:]
+			for _, p := range net.Nodes[i].F.MeshPeers() {
+				if j, ok := index[p]; ok && !seen[j] {
+					seen[j] = true
+					queue = append(queue, j)
+				}
+			}
+		}
+		return len(seen) == len(running)
+	})
+}
+
+// WaitMembers waits until every running node knows every other running
+// node as a current member (gossip relays member records; sync fills the
+// gaps at each SyncInterval): a record from an origin a node does not know
+// yet is refused there.
+func (net *Net) WaitMembers(ctx context.Context, timeout time.Duration) error {
+	return WaitFor(ctx, timeout, "membership", func() bool {
+		for _, nd := range net.Nodes {
+			if nd.F == nil {
+				continue
+			}
+			known := make(map[peer.ID]bool)
+			for _, m := range nd.F.Members() {
+				if !m.Left && !m.Revoked {
+					known[m.Peer] = true
+				}
+			}
+			for _, other := range net.Nodes {
+				if other.F != nil && !known[other.ID] {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
 // Dropped sums what pubsub dropped at every running node.
 func (net *Net) Dropped() uint64 {
 	var n uint64

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -79,6 +81,11 @@ type PropagationOptions struct {
 	Payload int
 	// Net tunes the federation network (N is taken from above).
 	Net Options
+	// Profile, when set, receives a CPU profile of the timed samples only
+	// (not the set-up or the warm-up), with every goroutine of the
+	// federation network labelled net=federation and of the bare one
+	// net=bare (go tool pprof -tagfocus net=bare).
+	Profile io.Writer
 }
 
 // PropagationResult holds one run's samples.
@@ -87,13 +94,24 @@ type PropagationResult struct {
 	Fed     []time.Duration // record staged → stored at every other node
 	Bare    []time.Duration // bare publish → delivered at every other host
 	Dropped uint64          // pubsub drops in the federation network
+	Size    int             // bytes on the topic per message, both networks
+	Late    int             // federation samples over 1 s: gossip missed a node, sync brought it
 }
 
 // Propagation starts a federation network and a bare gossipsub network of
 // N nodes on the same topology and times, alternately, one record staged at
 // node i mod N until every other node has stored it, and one bare message
-// of the same size published from the same position until every other
-// host has it. Sync is off (hourly), so only gossip counts.
+// as large as the record's signed envelope, published from the same
+// position, until every other host has it. Before timing, every node's
+// mesh and membership are complete. Gossip carries the samples; sync runs
+// every 10 s (unless Net says otherwise), so a record gossip lost still
+// arrives, as a sample of seconds.
+//
+// What "reached" means: for the federation, the record has committed to
+// the node's data file (Config.Stored, called after the commit), so
+// Records and the domain's Apply tables show it; the clock starts when
+// Stage's transaction is submitted. For bare gossipsub, the message has
+// been delivered to the host's subscription; the clock starts at Publish.
 func Propagation(ctx context.Context, o PropagationOptions) (*PropagationResult, error) {
 	if o.Samples <= 0 {
 		o.Samples = 100
@@ -103,9 +121,18 @@ func Propagation(ctx context.Context, o PropagationOptions) (*PropagationResult,
 	}
 	o.Net.N = o.N
 	if o.Net.SyncInterval == 0 {
-		o.Net.SyncInterval = time.Hour
+		// Gossip carries the samples; sync only completes membership
+		// before timing and rescues a record gossip lost, which then
+		// shows as a sample of seconds (counted in Late).
+		o.Net.SyncInterval = 10 * time.Second
 	}
-	net, err := NewNet(ctx, o.Net)
+	var (
+		net  *Net
+		bare *BareNet
+		err  error
+	)
+	// Goroutines inherit the labels of the one that starts them.
+	pprof.Do(ctx, pprof.Labels("net", "federation"), func(ctx context.Context) { net, err = NewNet(ctx, o.Net) })
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +140,15 @@ func Propagation(ctx context.Context, o PropagationOptions) (*PropagationResult,
 	if err := net.WaitTopology(ctx, 3*time.Minute); err != nil {
 		return nil, err
 	}
-	bare, err := NewBareNet(ctx, Topology(o.N, net.opts.Degree), net.opts.Heartbeat)
+	if err := net.WaitMesh(ctx, time.Minute); err != nil {
+		return nil, err
+	}
+	if err := net.WaitMembers(ctx, time.Minute); err != nil {
+		return nil, err
+	}
+	pprof.Do(ctx, pprof.Labels("net", "bare"), func(ctx context.Context) {
+		bare, err = NewBareNet(ctx, Topology(o.N, net.opts.Degree), net.opts.Heartbeat)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -130,31 +165,38 @@ func Propagation(ctx context.Context, o PropagationOptions) (*PropagationResult,
 
 	payload := make([]byte, o.Payload)
 	_, _ = rand.Read(payload)
-	fed := func(i int, timeout time.Duration) (time.Duration, error) {
+	bareSize := o.Payload // until the first envelope is known
+	fed := func(i int, timeout time.Duration) (d time.Duration, err error) {
 		src := net.Nodes[i%o.N]
 		key := fmt.Sprintf("prop-%d", i)
 		done := fedT.expect(key)
-		if err := src.Stage(ctx, federation.KindStats, key, payload); err != nil {
+		pprof.Do(ctx, pprof.Labels("net", "federation"), func(ctx context.Context) {
+			err = src.Stage(ctx, federation.KindStats, key, payload)
+		})
+		if err != nil {
 			return 0, err
 		}
 		if err := await(ctx, done, timeout); err != nil {
 			_, got := fedT.result(key)
 			return 0, fmt.Errorf("record %s reached %d of %d nodes: %w", key, got, o.N-1, err)
 		}
-		d, _ := fedT.result(key)
+		d, _ = fedT.result(key)
 		return d, nil
 	}
-	raw := func(i int, timeout time.Duration) (time.Duration, error) {
+	raw := func(i int, timeout time.Duration) (d time.Duration, err error) {
 		tag := uint64(i) + 1
 		done := bareT.expect(strconv.FormatUint(tag, 10))
-		if err := bare.Publish(ctx, i%o.N, tag, o.Payload); err != nil {
+		pprof.Do(ctx, pprof.Labels("net", "bare"), func(ctx context.Context) {
+			err = bare.Publish(ctx, i%o.N, tag, bareSize)
+		})
+		if err != nil {
 			return 0, err
 		}
 		if err := await(ctx, done, timeout); err != nil {
 			_, got := bareT.result(strconv.FormatUint(tag, 10))
 			return 0, fmt.Errorf("bare message %d reached %d of %d hosts: %w", tag, got, o.N-1, err)
 		}
-		d, _ := bareT.result(strconv.FormatUint(tag, 10))
+		d, _ = bareT.result(strconv.FormatUint(tag, 10))
 		return d, nil
 	}
 	// Warm up: connections, meshes, caches. A record lost to a mesh still
@@ -167,14 +209,30 @@ func Propagation(ctx context.Context, o PropagationOptions) (*PropagationResult,
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	// The bare messages are as large as the records' signed envelopes.
+	first := net.Nodes[1_000_000%o.N]
+	env, ok, err := first.F.Envelope(first.ID, federation.KindStats, "prop-1000000")
+	if err != nil || !ok {
+		return nil, fmt.Errorf("fedbench: a warm-up record's envelope: found %v: %w", ok, err)
+	}
+	bareSize = len(env)
 	dropped := net.Dropped()
-	res := &PropagationResult{N: o.N}
+	res := &PropagationResult{N: o.N, Size: bareSize}
+	if o.Profile != nil {
+		if err := pprof.StartCPUProfile(o.Profile); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for i := range o.Samples {
 		d, err := fed(i, 30*time.Second)
 		if err != nil {
 			return nil, err
 		}
 		res.Fed = append(res.Fed, d)
+		if d > time.Second {
+			res.Late++
+		}
 		if d, err = raw(i, 30*time.Second); err != nil {
 			return nil, err
 		}

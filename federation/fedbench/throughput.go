@@ -99,6 +99,9 @@ func Throughput(ctx context.Context, o ThroughputOptions) (*ThroughputResult, er
 	if err := net.WaitTopology(ctx, 3*time.Minute); err != nil {
 		return nil, err
 	}
+	if err := net.WaitMesh(ctx, time.Minute); err != nil {
+		return nil, err
+	}
 	fedT := newTracker(o.N - 1)
 	net.Watch(func(_ *Node, r federation.Record) {
 		if r.Kind == federation.KindStats {
