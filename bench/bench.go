@@ -37,7 +37,7 @@ type Options struct {
 	// goroutines) of a throughput scenario. Zero means 64.
 	Clients int
 	// Exe is a moinha binary for the scenarios that measure a node in a
-	// child process (rss). Zero means this executable if it is a moinha
+	// child process (rss; booking's http phase). Zero means this executable if it is a moinha
 	// binary; otherwise the node is measured in-process, and the figures
 	// say so.
 	Exe string

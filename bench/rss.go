@@ -166,31 +166,13 @@ type stepMem struct {
 
 // rssChild runs `exe run` on dir and measures the child after each step.
 func rssChild(ctx context.Context, exe, dir, adminPassword string) ([]stepMem, error) {
-	cmd := exec.CommandContext(ctx, exe, "run", "--data", dir, "--http", "127.0.0.1:0", "--log-level", "info")
-	stderr, err := cmd.StderrPipe()
+	child, err := startChild(ctx, exe, dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
-	addr, err := startedAddr(stderr, 60*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	base := "http://" + addr
-	pid := strconv.Itoa(cmd.Process.Pid)
+	defer child.stop()
+	base := "http://" + child.addr
+	pid := strconv.Itoa(child.cmd.Process.Pid)
 	if err := get(ctx, base+"/healthz", "", nil); err != nil {
 		return nil, err
 	}
@@ -204,6 +186,45 @@ func rssChild(ctx context.Context, exe, dir, adminPassword string) ([]stepMem, e
 		return nil, err
 	}
 	return steps, warm(ctx, base, adminPassword, measure)
+}
+
+// childNode is a `moinha run` child process serving a data directory.
+type childNode struct {
+	cmd  *exec.Cmd
+	addr string // host:port of its HTTP API
+}
+
+// startChild runs `exe run` on dir (HTTP on a free loopback port) and
+// waits until it serves.
+func startChild(ctx context.Context, exe, dir string) (*childNode, error) {
+	cmd := exec.CommandContext(ctx, exe, "run", "--data", dir, "--http", "127.0.0.1:0", "--log-level", "info")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &childNode{cmd: cmd}
+	if c.addr, err = startedAddr(stderr, 60*time.Second); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// stop sends SIGTERM (the node drains and closes its file) and waits, up
+// to 15 s before it kills.
+func (c *childNode) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
 }
 
 // startedAddr reads a child's JSON log lines until "node started" and

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -130,6 +131,7 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.ln = ln
 	n.started = time.Now()
+	n.applyGC()
 	n.http = &http.Server{
 		Handler:           n.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -171,6 +173,18 @@ func (n *Node) Start(ctx context.Context) error {
 	n.log.Info("node started", "http", ln.Addr().String(), "role", n.cfg.Role, "version", Version,
 		"peer", n.peer.String(), "p2p", p2p)
 	return nil
+}
+
+// applyGC sets the process's GC target from Config.GCPercent.
+func (n *Node) applyGC() {
+	pct := n.cfg.GCPercent
+	if pct == 0 {
+		if os.Getenv("GOGC") != "" {
+			return // the operator's setting stands
+		}
+		pct = DefaultGCPercent
+	}
+	debug.SetGCPercent(pct)
 }
 
 // HTTPAddr is the address the API listens on (after Start).
