@@ -95,6 +95,13 @@ func New(cfg Config) (*Node, error) {
 	n.dir = directory.New(db, cfg.Province, repl)
 	n.stats = n.newStats()
 	n.book = booking.New(db, n.dir, booking.Options{OnStatus: n.stats.CountAppointment})
+	if err := n.book.Upgrade(context.Background()); err != nil {
+		if n.fed != nil {
+			_ = n.fed.Close()
+		}
+		db.Close()
+		return nil, err
+	}
 	n.acct = accounts.New(db, accounts.Options{})
 	if n.calls, err = calls.New(db, n.callsOptions()); err != nil {
 		if n.fed != nil {

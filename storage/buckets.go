@@ -12,8 +12,8 @@ const (
 	BucketSchedules     Bucket = "schedules"     // facility ID → schedule
 	BucketAppointments  Bucket = "appointments"  // appointment ID → appointment
 	BucketApptCodes     Bucket = "appt_codes"    // booking code → appointment ID
-	BucketApptByDay     Bucket = "appt_by_day"   // facility/date/start/ID → appointment ID (desk index)
-	BucketSlotUse       Bucket = "slot_use"      // facility/start(UTC) → booked count
+	BucketApptByDay     Bucket = "appt_by_day"   // facility/start(UTC) → booked count, facility/start(UTC)/ID → appointment ID (desk index)
+	BucketSlotUse       Bucket = "slot_use"      // booking layout 1 only (now empty): facility/start(UTC) → booked count; see consult/booking
 	BucketUsers         Bucket = "users"         // username → user (hash, role, lockout)
 	BucketSessions      Bucket = "sessions"      // sha256(token) → session
 	BucketOutbox        Bucket = "outbox"        // destination/seq → outbox message

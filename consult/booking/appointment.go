@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moinha/moinha/consult"
@@ -115,7 +116,7 @@ func (s *Service) Reschedule(ctx context.Context, actor, code string, newStart t
 		if used >= sc.Capacity {
 			return "", errSlotFull() // before any write: the old booking stands
 		}
-		if err := tx.PutInt(storage.BucketSlotUse, newKey, int64(used+1)); err != nil {
+		if err := tx.PutInt(storage.BucketApptByDay, newKey, int64(used+1)); err != nil {
 			return "", err
 		}
 		if err := addSlotUse(tx, slotKey(a.Facility, a.Start), -1); err != nil {
@@ -144,11 +145,24 @@ func (s *Service) Desk(ctx context.Context, actor, facility, date string) ([]App
 	if err != nil {
 		return nil, err
 	}
+	day, _ := parseDay(date)
+	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
+	to := from.AddDate(0, 0, 1) // the next midnight in the zone (DST-safe)
+	end := slotKey(facility, to)
 	var out []Appointment
 	err = s.db.Update(ctx, func(tx *storage.Tx) error {
 		out = []Appointment{} // fn may run more than once
 		var ids []string
-		err := tx.Scan(storage.BucketApptByDay, deskPrefix(facility, date), "", func(_ string, v storage.Value) error {
+		// From the day's first second: keys after "F/<midnight>" and
+		// before "F/<next midnight>"; slot counters (no "/ID") skipped.
+		after := slotKey(facility, from.Add(-time.Second)) + "/\xff"
+		err := tx.Scan(storage.BucketApptByDay, facility+"/", after, func(k string, v storage.Value) error {
+			if k >= end {
+				return storage.ErrStop
+			}
+			if !strings.Contains(k[len(facility)+1:], "/") {
+				return nil // a slot's seat counter
+			}
 			var id string
 			if err := v.Decode(&id); err != nil {
 				return err

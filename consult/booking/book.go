@@ -65,7 +65,7 @@ func (s *Service) Book(ctx context.Context, actor string, r BookRequest) (Appoin
 				return err
 			}
 		}
-		used, _, err := tx.GetInt(storage.BucketSlotUse, q.slot)
+		used, _, err := tx.GetInt(storage.BucketApptByDay, q.slot)
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (s *Service) Book(ctx context.Context, actor string, r BookRequest) (Appoin
 				return err
 			}
 		}
-		if err := tx.PutInt(storage.BucketSlotUse, q.slot, used+1); err != nil {
+		if err := tx.PutInt(storage.BucketApptByDay, q.slot, used+1); err != nil {
 			return err
 		}
 		if err := tx.Append(storage.BucketAppointments, q.a.ID, q.rec); err != nil {

@@ -18,10 +18,14 @@
 // creation time (milliseconds, then 80 random bits: new appointments append
 // to the bucket), with two indexes:
 // [storage.BucketApptCodes] (canonical booking code → ID) and
-// [storage.BucketApptByDay] (facility/local day/start UTC/ID → ID, the desk).
-// [storage.BucketSlotUse] counts the live bookings of each slot
-// (facility/start UTC → count). Times are stored in UTC and returned in the
-// facility's zone.
+// [storage.BucketApptByDay], which holds each booked slot's seat counter
+// (facility/start UTC → count of live bookings) followed by the desk
+// entries of its appointments (facility/start UTC/ID → ID): a booking
+// changes the counter and its desk entry on one page, and a day's desk is
+// the range from the zone's midnight to the next. Times are stored in UTC
+// and returned in the facility's zone. Files written before this layout
+// (layout 1: desk keys facility/local day/start/ID, counters in
+// [storage.BucketSlotUse]) are rewritten once by [Service.Upgrade].
 //
 // # Capacity
 //

@@ -106,7 +106,7 @@ func (f *fixture) slotCount(t testing.TB, facility string, start time.Time) int 
 	t.Helper()
 	var n int
 	require.NoError(t, f.db.View(func(tx *storage.Tx) error {
-		_, err := tx.Get(storage.BucketSlotUse, facility+"/"+start.UTC().Format(time.RFC3339), &n)
+		_, err := tx.Get(storage.BucketApptByDay, facility+"/"+start.UTC().Format(time.RFC3339), &n)
 		return err
 	}))
 	return n

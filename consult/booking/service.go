@@ -100,16 +100,15 @@ func userError(op string, err error) error {
 	return fmt.Errorf("booking: %s: %w", op, err)
 }
 
-// Keys of the booking buckets. Facility IDs never contain "/" (zone
-// refuses them), and start times are UTC RFC 3339, which sorts by time.
+// Keys of BucketApptByDay (layout 2, doc.go). Facility IDs never contain
+// "/" (zone refuses them), and start times are UTC RFC 3339 at whole
+// seconds, which sorts by time. A slot's seat counter is at slotKey; the
+// desk entries of its appointments follow it at slotKey/ID, so one booking
+// changes one leaf page of the bucket for both.
 func slotKey(facility string, start time.Time) string {
 	return facility + "/" + start.UTC().Format(time.RFC3339)
 }
 
-func deskPrefix(facility, day string) string {
-	return facility + "/" + day + "/"
-}
-
 func deskKey(a *Appointment) string {
-	return deskPrefix(a.Facility, a.Day) + a.Start.UTC().Format(time.RFC3339) + "/" + a.ID
+	return slotKey(a.Facility, a.Start) + "/" + a.ID
 }

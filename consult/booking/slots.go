@@ -56,7 +56,7 @@ func (s *Service) Slots(facility, date string) ([]Slot, error) {
 
 // slotUse reads a slot's booked count (zero when absent).
 func slotUse(tx *storage.Tx, key string) (int, error) {
-	n, _, err := tx.GetInt(storage.BucketSlotUse, key)
+	n, _, err := tx.GetInt(storage.BucketApptByDay, key)
 	return int(n), err
 }
 
@@ -69,7 +69,7 @@ func addSlotUse(tx *storage.Tx, key string, delta int) error {
 	}
 	n = max(0, n+delta)
 	if n == 0 {
-		return tx.Delete(storage.BucketSlotUse, key)
+		return tx.Delete(storage.BucketApptByDay, key)
 	}
-	return tx.PutInt(storage.BucketSlotUse, key, int64(n))
+	return tx.PutInt(storage.BucketApptByDay, key, int64(n))
 }
