@@ -164,15 +164,14 @@ func (s *Service) FacilityChanged(id string) (Facility, time.Time, error) {
 // PractitionerChanged is FacilityChanged for a health worker; an unknown
 // ID gives code "practitioner_not_found".
 func (s *Service) PractitionerChanged(id string) (Practitioner, time.Time, error) {
-	notFound := errPractitionerNotFound(id)
 	if !validID(id) {
-		return Practitioner{}, time.Time{}, notFound
+		return Practitioner{}, time.Time{}, errPractitionerNotFound(id)
 	}
 	var rec storedPractitioner
 	err := s.db.View(func(tx *storage.Tx) error {
 		ok, err := tx.Get(storage.BucketPractitioners, id, &rec)
 		if err == nil && !ok {
-			return notFound
+			return errPractitionerNotFound(id)
 		}
 		return err
 	})

@@ -54,21 +54,8 @@ func (s *Service) PutFacility(ctx context.Context, actor string, f Facility) (Fa
 // GetFacility returns any facility in the directory, own or replicated, or
 // a *consult.Error of kind consult.ErrNotFound, code "facility_not_found".
 func (s *Service) GetFacility(id string) (Facility, error) {
-	if !validID(id) {
-		return Facility{}, errFacilityNotFound(id)
-	}
-	var rec storedFacility
-	err := s.db.View(func(tx *storage.Tx) error {
-		ok, err := tx.Get(storage.BucketFacilities, id, &rec)
-		if err == nil && !ok {
-			return errFacilityNotFound(id)
-		}
-		return err
-	})
-	if err != nil {
-		return Facility{}, storeErr("get facility "+id, err)
-	}
-	return rec.Facility, nil
+	f, _, err := s.FacilityChanged(id)
+	return f, err
 }
 
 // DeleteFacility removes a facility of this province and stages its

@@ -114,21 +114,8 @@ func (s *Service) putPractitioner(tx *storage.Tx, p *Practitioner) error {
 // GetPractitioner returns any health worker in the directory, or a
 // *consult.Error of kind consult.ErrNotFound, code "practitioner_not_found".
 func (s *Service) GetPractitioner(id string) (Practitioner, error) {
-	if !validID(id) {
-		return Practitioner{}, errPractitionerNotFound(id)
-	}
-	var rec storedPractitioner
-	err := s.db.View(func(tx *storage.Tx) error {
-		ok, err := tx.Get(storage.BucketPractitioners, id, &rec)
-		if err == nil && !ok {
-			return errPractitionerNotFound(id)
-		}
-		return err
-	})
-	if err != nil {
-		return Practitioner{}, storeErr("get practitioner "+id, err)
-	}
-	return rec.Practitioner, nil
+	p, _, err := s.PractitionerChanged(id)
+	return p, err
 }
 
 // DeletePractitioner removes a health worker of this province and stages
