@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,14 +18,8 @@ func leaveCmd() *cli.Command {
 		Action: func(c *cli.Context) error {
 			dir := c.String("data")
 			if node.Running(dir) {
-				resp, err := node.AdminClient(dir).Post("http://node/leave", "application/json", nil)
-				if err != nil {
+				if err := adminPost(dir, "/leave", nil); err != nil {
 					return err
-				}
-				defer resp.Body.Close()
-				if resp.StatusCode != http.StatusNoContent {
-					msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-					return fmt.Errorf("node refused: %s", strings.TrimSpace(string(msg)))
 				}
 				fmt.Fprintln(c.App.ErrWriter, "left the network")
 				return nil

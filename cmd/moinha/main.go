@@ -5,8 +5,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -40,4 +44,24 @@ func app() *cli.App {
 var dataFlag = &cli.StringFlag{
 	Name: "data", Usage: "the node's data directory (config.json, node.key, moinha.db)",
 	Required: true, EnvVars: []string{"MOINHA_DATA"},
+}
+
+// adminPost sends body (nil for none) to path on the admin socket of the
+// node running on dir and returns the node's refusal, if any, as an error.
+// The node answers 204 when it took the request.
+func adminPost(dir, path string, body []byte) error {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	resp, err := node.AdminClient(dir).Post("http://node"+path, "application/json", r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("node refused: %s", strings.TrimSpace(string(msg)))
+	}
+	return nil
 }

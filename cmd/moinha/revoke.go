@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -30,14 +26,8 @@ func revokeCmd() *cli.Command {
 			if !node.Running(dir) {
 				return errors.New("the node is not running: start it, then run this again")
 			}
-			resp, err := node.AdminClient(dir).Post("http://node/revoke", "application/json", bytes.NewReader(raw))
-			if err != nil {
+			if err := adminPost(dir, "/revoke", raw); err != nil {
 				return err
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent {
-				msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-				return fmt.Errorf("node refused: %s", strings.TrimSpace(string(msg)))
 			}
 			fmt.Fprintln(c.App.ErrWriter, "revocation published")
 			return nil

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 
@@ -49,14 +47,8 @@ func userAdd(c *cli.Context) error {
 	if node.Running(dir) {
 		body, _ := json.Marshal(map[string]string{"username": c.String("username"), "password": pw,
 			"role": string(role), "facility": c.String("facility")})
-		resp, err := node.AdminClient(dir).Post("http://node/users", "application/json", bytes.NewReader(body))
-		if err != nil {
+		if err := adminPost(dir, "/users", body); err != nil {
 			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			return fmt.Errorf("node refused: %s", strings.TrimSpace(string(msg)))
 		}
 	} else {
 		cfg, err := node.LoadConfig(dir)
