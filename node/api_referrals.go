@@ -180,15 +180,19 @@ func (n *Node) referralStats(w http.ResponseWriter, r *http.Request) {
 
 // adminReferrals serves the operator socket's GET /referrals for
 // `moinha referral list` while the node runs.
+// adminPageSize is how many referrals one page of the operator socket's
+// list holds; ListReferrals follows the pages. A variable for tests.
+var adminPageSize = 500
+
 func (n *Node) adminReferrals(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	items, _, err := n.ref.List(referral.Filter{Type: referral.Type(q.Get("type")), Box: q.Get("box"),
-		Status: referral.Status(q.Get("status"))}, 500, q.Get("cursor"))
+	items, next, err := n.ref.List(referral.Filter{Type: referral.Type(q.Get("type")), Box: q.Get("box"),
+		Status: referral.Status(q.Get("status"))}, adminPageSize, q.Get("cursor"))
 	if err != nil {
 		n.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newList(items, ""))
+	writeJSON(w, http.StatusOK, newList(items, next))
 }
 
 // ListReferrals lists a node's referrals (or consult requests) for the
@@ -196,28 +200,19 @@ func (n *Node) adminReferrals(w http.ResponseWriter, r *http.Request) {
 // runs, else from its data file read-only.
 func ListReferrals(ctx context.Context, dataDir string, f referral.Filter) ([]referral.View, error) {
 	if Running(dataDir) {
-		u := "http://node/referrals?" + url.Values{"type": {string(f.Type)}, "box": {f.Box}, "status": {string(f.Status)}}.Encode()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
+		var out []referral.View
+		q := url.Values{"type": {string(f.Type)}, "box": {f.Box}, "status": {string(f.Status)}}
+		for { // page by page, as the node hands them out
+			l, err := adminReferralPage(ctx, dataDir, q)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l.Items...)
+			if l.Next == "" {
+				return out, nil
+			}
+			q.Set("cursor", l.Next)
 		}
-		resp, err := AdminClient(dataDir).Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("node answered %s: %s", resp.Status, raw)
-		}
-		var l list[referral.View]
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return nil, err
-		}
-		return l.Items, nil
 	}
 	cfg, err := LoadConfig(dataDir)
 	if err != nil {
@@ -241,4 +236,27 @@ func ListReferrals(ctx context.Context, dataDir string, f referral.Filter) ([]re
 		}
 		cursor = next
 	}
+}
+
+// adminReferralPage fetches one page of the operator socket's referral list.
+func adminReferralPage(ctx context.Context, dataDir string, q url.Values) (list[referral.View], error) {
+	var l list[referral.View]
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://node/referrals?"+q.Encode(), nil)
+	if err != nil {
+		return l, err
+	}
+	resp, err := AdminClient(dataDir).Do(req)
+	if err != nil {
+		return l, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return l, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return l, fmt.Errorf("node answered %s: %s", resp.Status, raw)
+	}
+	err = json.Unmarshal(raw, &l)
+	return l, err
 }
