@@ -43,6 +43,11 @@ type Options struct {
 	Exe string
 	// Logger receives progress and the nodes' logs. Zero means discard.
 	Logger *slog.Logger
+	// CPUProfile, when set, is a file that receives a CPU profile of the
+	// timed part of the scenarios that support it (sync: the joins;
+	// propagation: the samples, goroutines labelled net=federation or
+	// net=bare), each run appending its own profile as PATH.N.
+	CPUProfile string
 }
 
 func (o *Options) withDefaults() {

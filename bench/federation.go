@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/moinha/moinha/consult/directory"
@@ -32,7 +33,18 @@ func runPropagation(ctx context.Context, o Options) (*Result, error) {
 	size := 0
 	for run := range o.Runs {
 		for _, n := range propagationSizes {
-			res, err := fedbench.Propagation(ctx, fedbench.PropagationOptions{N: n, Samples: samples, Net: fedbench.Options{Logger: o.Logger}})
+			prof, err := o.profile(fmt.Sprintf("propagation-n%d-run%d", n, run+1))
+			if err != nil {
+				return nil, err
+			}
+			po := fedbench.PropagationOptions{N: n, Samples: samples, Net: fedbench.Options{Logger: o.Logger}}
+			if prof != nil {
+				po.Profile = prof
+			}
+			res, err := fedbench.Propagation(ctx, po)
+			if cerr := prof.Close(); err == nil && cerr != nil {
+				err = cerr
+			}
 			if err != nil {
 				return nil, fmt.Errorf("N=%d: %w", n, err)
 			}
@@ -214,7 +226,7 @@ func runSync(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		dir := filepath.Join(tmp, fmt.Sprintf("joiner-%d", run))
-		elapsed, err := joinNode(ctx, d, dir, charterPath, facilities, workers, o)
+		elapsed, err := joinNode(ctx, d, dir, charterPath, facilities, workers, run, o)
 		if err != nil {
 			return nil, fmt.Errorf("run %d: %w", run+1, err)
 		}
@@ -259,4 +271,43 @@ func runSync(ctx context.Context, o Options) (*Result, error) {
 			figure("idle.hwm", "MiB", hwm))
 	}
 	return res, nil
+}
+
+// profileFile is a CPU profile being written (nil: none asked for).
+type profileFile struct{ f *os.File }
+
+func (p *profileFile) Write(b []byte) (int, error) { return p.f.Write(b) }
+
+// Close ends the file; it is a no-op on nil.
+func (p *profileFile) Close() error {
+	if p == nil {
+		return nil
+	}
+	return p.f.Close()
+}
+
+// profile creates the file for one CPU profile, o.CPUProfile + "." + tag,
+// when Options.CPUProfile asks for profiles; otherwise it returns nil.
+func (o Options) profile(tag string) (*profileFile, error) {
+	if o.CPUProfile == "" {
+		return nil, nil
+	}
+	f, err := os.Create(o.CPUProfile + "." + tag)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	o.Logger.Info("bench: writing a CPU profile", "path", f.Name())
+	return &profileFile{f: f}, nil
+}
+
+// startProfile starts the process's CPU profile into p (nil: nothing);
+// the returned function stops it.
+func startProfile(p *profileFile) (stop func(), err error) {
+	if p == nil {
+		return func() {}, nil
+	}
+	if err := pprof.StartCPUProfile(p); err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return pprof.StopCPUProfile, nil
 }

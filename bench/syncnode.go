@@ -24,7 +24,7 @@ func writeCharter(path string, d *fedbench.Directory) error {
 // bootstrapping from d's first source, and returns how long it took until
 // its directory held every facility and health worker. The node is closed
 // again; its data stays in dir (with the bootstrap in config.json).
-func joinNode(ctx context.Context, d *fedbench.Directory, dir, charterPath string, facilities, workers int, o Options) (time.Duration, error) {
+func joinNode(ctx context.Context, d *fedbench.Directory, dir, charterPath string, facilities, workers, run int, o Options) (time.Duration, error) {
 	id, err := node.Init(ctx, node.InitOptions{DataDir: dir, Province: joinerProvince, Name: "Bench joiner", Charter: charterPath})
 	if err != nil {
 		return 0, err
@@ -51,6 +51,16 @@ func joinNode(ctx context.Context, d *fedbench.Directory, dir, charterPath strin
 		return 0, err
 	}
 	defer n.Close()
+	prof, err := o.profile(fmt.Sprintf("sync-run%d", run+1))
+	if err != nil {
+		return 0, err
+	}
+	defer prof.Close()
+	stop, err := startProfile(prof)
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
 	start := time.Now()
 	if err := n.Start(ctx); err != nil {
 		return 0, err
@@ -74,6 +84,7 @@ func joinNode(ctx context.Context, d *fedbench.Directory, dir, charterPath strin
 		return 0, err
 	}
 	elapsed := time.Since(start)
+	stop()
 	return elapsed, n.Close()
 }
 

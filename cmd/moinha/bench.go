@@ -22,9 +22,10 @@ func benchCmd() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
 			&cli.BoolFlag{Name: "list", Usage: "list the scenarios"},
 			&cli.IntFlag{Name: "runs", Value: 5, Usage: "repetitions; figures are medians over runs"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write CPU profiles of the timed part of sync and propagation to `PATH`.1, PATH.2, … (go tool pprof)"},
 		},
 		Action: func(c *cli.Context) error {
-			o := bench.Options{JSON: c.Bool("json"), Runs: c.Int("runs"), Out: c.App.Writer}
+			o := bench.Options{JSON: c.Bool("json"), Runs: c.Int("runs"), Out: c.App.Writer, CPUProfile: c.String("cpuprofile")}
 			list := c.Bool("list")
 			if err := trailingBenchFlags(c.Args().Slice(), &o, &list); err != nil {
 				return err
@@ -61,6 +62,15 @@ func trailingBenchFlags(args []string, o *bench.Options, list *bool) error {
 			} else {
 				*list = b
 			}
+		case "cpuprofile":
+			if !hasVal {
+				if i+1 == len(args) {
+					return fmt.Errorf("--cpuprofile needs a path")
+				}
+				i++
+				val = args[i]
+			}
+			o.CPUProfile = val
 		case "runs":
 			if !hasVal {
 				if i+1 == len(args) {
