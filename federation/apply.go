@@ -142,15 +142,22 @@ func (f *Federation) applyTx(ctx context.Context, steps []step, out []outcome, s
 				out[i].reason = reason
 				continue
 			}
-			stored, err := putRecord(og, in.rec, in.env)
+			stored, err := putRecord(og, in.rec, in.env, in.stored)
 			if err != nil {
 				return err
 			}
 			if !stored {
 				continue // stale
 			}
-			if dataKinds[in.rec.Kind] && f.cfg.Apply != nil {
-				if err := f.cfg.Apply(tx, in.rec); err != nil {
+			if dataKinds[in.rec.Kind] {
+				var err error
+				switch {
+				case in.apply != nil:
+					err = in.apply(tx)
+				case f.cfg.Apply != nil:
+					err = f.cfg.Apply(tx, in.rec)
+				}
+				if err != nil {
 					return &applyError{i: i, err: err}
 				}
 			}

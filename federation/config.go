@@ -53,6 +53,16 @@ type Config struct {
 	// aborts that record, which sync retries later. Nil means records are
 	// stored and listed by Records but handed to nobody.
 	Apply func(tx *storage.Tx, r Record) error
+	// Prepare, when set, is called for a record of a data kind that sync
+	// pulled, after its signature checked out and before its write
+	// transaction, on one of the goroutines that check signatures (so
+	// concurrently with other calls): the domain decodes and checks the
+	// payload there, off the single writer. The function it returns
+	// stores the record inside the transaction in place of Apply; it may
+	// run more than once. Nil (from Prepare, or no Prepare) means Apply.
+	// Prepare must not fail: a payload it cannot take is left to Apply,
+	// which reports the error.
+	Prepare func(r Record) func(tx *storage.Tx) error
 	// Stored is called after a remote record (from gossip, sync or a
 	// hello) has committed, outside any transaction, from the goroutine
 	// that stored it: it must return quickly. Nil means nothing is told.

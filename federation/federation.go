@@ -108,6 +108,9 @@ const (
 // testHooks let in-package tests observe and perturb; zero in production.
 type testHooks struct {
 	applied func(r Record) // after a remote record is committed
+	// serveSync, when set, answers sync requests in place of serveSync
+	// (a hostile responder).
+	serveSync func(w *syncWriter, have map[peer.ID]uint64) error
 }
 
 // New checks cfg and loads the membership and versions from cfg.DB. It

@@ -20,6 +20,9 @@ const (
 	frameMark    byte = 'M' // payload: one (origin, watermark) pair
 	frameEnd     byte = 'E' // payload: flags (bit 0: more to come, ask again)
 	framePoke    byte = 'P' // no payload: "I stored new records; pull from me"
+	// frameManifest is a record frame holding one of an origin's
+	// manifests, sent ahead of the origin's log (manifest.go).
+	frameManifest byte = 'F'
 )
 
 var errFrameTooLarge = errors.New("frame too large")

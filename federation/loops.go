@@ -297,8 +297,8 @@ func (f *Federation) redial(now time.Time) {
 }
 
 // maintainLoop, every SyncInterval ± 20%, pulls from a random connected
-// member and drops members whose certificate expired. (Redials are
-// redialLoop's.)
+// member, drops members whose certificate expired and signs manifests of
+// this node's new records. (Redials are redialLoop's.)
 func (f *Federation) maintainLoop() {
 	for {
 		jitter := 0.8 + 0.4*rand.Float64()
@@ -329,6 +329,11 @@ func (f *Federation) maintain() {
 	}
 	if len(online) > 0 {
 		f.enqueueSync(online[rand.IntN(len(online))])
+	}
+	if n, err := f.WriteManifests(f.ctx); err != nil {
+		f.log.Warn("sign manifests", "err", err)
+	} else if n > 0 {
+		f.log.Debug("manifests signed", "chunks", n)
 	}
 	if left := time.Until(f.cert.NotAfter); left < certWarnBefore {
 		f.log.Warn("this node's certificate expires soon", "in", left.Round(time.Hour))

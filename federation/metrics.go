@@ -27,6 +27,7 @@ type Stats struct {
 	GossipDropped     uint64            // messages pubsub dropped (full queues)
 	SyncRounds        uint64            // sync rounds this node asked for
 	SyncRecordsPulled uint64            // records stored from sync
+	SyncListed        uint64            // records from sync a verified manifest listed (not verified one by one)
 	SyncRejected      map[string]uint64 // records from sync rejected, by reason
 	PeersRefused      map[string]uint64 // connections refused, by reason
 	Peers             int               // members connected now
@@ -37,6 +38,7 @@ type Stats struct {
 type metrics struct {
 	gossipSent, gossipReceived, gossipIgnored, gossipDropped atomic.Uint64
 	syncRounds, syncPulled                                   atomic.Uint64
+	syncListed                                               atomic.Uint64
 
 	gossipRejected map[string]*atomic.Uint64 // fixed key set: rejectReasons
 	syncRejected   map[string]*atomic.Uint64 // fixed key set: rejectReasons
@@ -85,6 +87,7 @@ func (m *metrics) stats() Stats {
 		GossipDropped:     m.gossipDropped.Load(),
 		SyncRounds:        m.syncRounds.Load(),
 		SyncRecordsPulled: m.syncPulled.Load(),
+		SyncListed:        m.syncListed.Load(),
 		SyncRejected:      snapshot(m.syncRejected),
 		PeersRefused:      snapshot(m.refused),
 		Peers:             m.peers(),
@@ -100,6 +103,7 @@ var (
 	descGossipDropped  = prometheus.NewDesc("moinha_federation_gossip_dropped_total", "Messages pubsub dropped because a queue was full.", nil, nil)
 	descSyncRounds     = prometheus.NewDesc("moinha_federation_sync_rounds_total", "Anti-entropy rounds this node asked for.", nil, nil)
 	descSyncPulled     = prometheus.NewDesc("moinha_federation_sync_records_pulled_total", "Records stored from anti-entropy sync.", nil, nil)
+	descSyncListed     = prometheus.NewDesc("moinha_federation_sync_manifest_listed_total", "Records from sync checked against a verified manifest instead of their own signature.", nil, nil)
 	descSyncRejected   = prometheus.NewDesc("moinha_federation_sync_rejected_total", "Records from sync rejected, by reason.", []string{"reason"}, nil)
 	descRefused        = prometheus.NewDesc("moinha_federation_peers_refused_total", "Connections refused, by reason.", []string{"reason"}, nil)
 	descPeers          = prometheus.NewDesc("moinha_federation_peers", "Members connected now.", nil, nil)
@@ -108,7 +112,7 @@ var (
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descGossipSent, descGossipReceived, descGossipRejected,
-		descGossipIgnored, descGossipDropped, descSyncRounds, descSyncPulled, descSyncRejected,
+		descGossipIgnored, descGossipDropped, descSyncRounds, descSyncPulled, descSyncListed, descSyncRejected,
 		descRefused, descPeers} {
 		ch <- d
 	}
@@ -125,6 +129,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descGossipDropped, m.gossipDropped.Load())
 	counter(descSyncRounds, m.syncRounds.Load())
 	counter(descSyncPulled, m.syncPulled.Load())
+	counter(descSyncListed, m.syncListed.Load())
 	for _, r := range sortedKeys(m.gossipRejected) {
 		counter(descGossipRejected, m.gossipRejected[r].Load(), r)
 	}

@@ -55,7 +55,9 @@ var provinceKinds = map[string]bool{
 var membershipKinds = map[string]bool{KindMember: true, KindRevocation: true, KindLeave: true}
 
 // KnownKind reports whether kind is one this version replicates.
-func KnownKind(kind string) bool { return dataKinds[kind] || membershipKinds[kind] }
+func KnownKind(kind string) bool {
+	return dataKinds[kind] || membershipKinds[kind] || kind == KindManifest
+}
 
 // Record is one replicated value: the latest Version of (Origin, Kind, Key)
 // wins everywhere. The origin signs it.

@@ -9,6 +9,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/moinha/moinha/federation/charter"
+	"github.com/moinha/moinha/storage"
 )
 
 // Reasons a record is rejected; they label the *_rejected metrics.
@@ -45,6 +46,10 @@ type incoming struct {
 	addrs   []ma.Multiaddr      // KindMember
 	leave   LeaveInfo           // KindLeave
 	revPeer peer.ID             // KindRevocation
+
+	// Filled in ahead of the write transaction by sync's verifiers.
+	stored storage.Encoded         // the BucketRecords value (zero: encode when stored)
+	apply  func(*storage.Tx) error // Config.Prepare's result (nil: Config.Apply)
 }
 
 // decodeIncoming opens an envelope; the error is a reject reason.
@@ -135,6 +140,11 @@ func (f *Federation) check(in *incoming, now time.Time) string {
 	}
 	if provinceKinds[r.Kind] && !ownsKey(cert.Province, r.Key) {
 		return reasonOwnership
+	}
+	if r.Kind == KindManifest {
+		if _, err := decodeManifest(r); err != nil {
+			return reasonMalformed
+		}
 	}
 	return ""
 }

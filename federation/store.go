@@ -243,9 +243,11 @@ func (n *peerNames) of(p peer.ID) string {
 }
 
 // putRecord stores r (sealed as env) unless a version at least as new is
-// stored, and reports whether it stored it. The origin's state changes in
-// og; the caller flushes it before the transaction ends.
-func putRecord(og *origins, r Record, env []byte) (bool, error) {
+// stored, and reports whether it stored it. enc is the BucketRecords
+// value encoded ahead (storedValue), or zero to encode it here. The
+// origin's state changes in og; the caller flushes it before the
+// transaction ends.
+func putRecord(og *origins, r Record, env []byte, enc storage.Encoded) (bool, error) {
 	tx := og.tx
 	o := og.names.of(r.Origin)
 	old, ok, err := storedVersion(tx, o, r.Kind, r.Key)
@@ -260,7 +262,11 @@ func putRecord(og *origins, r Record, env []byte) (bool, error) {
 			return false, err
 		}
 	}
-	if err := tx.Put(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, storedRecord{V: r.Version, D: r.Deleted, E: env}); err != nil {
+	var value any = storedRecord{V: r.Version, D: r.Deleted, E: env}
+	if enc.Len() > 0 {
+		value = enc
+	}
+	if err := tx.Put(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, value); err != nil {
 		return false, err
 	}
 	if err := tx.Put(storage.BucketRecordLog, o+"/"+storage.SeqKey(r.Version), r.Kind+"/"+r.Key); err != nil {

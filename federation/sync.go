@@ -41,7 +41,7 @@ import (
 
 const (
 	syncPageBytes     = 1 << 20  // records read per transaction
-	syncResponseBytes = 16 << 20 // records per response before "more"
+	syncResponseBytes = 64 << 20 // records per response before "more"
 	syncMaxRounds     = 64       // rounds per sync before giving up for now
 	syncFrameTimeout  = 15 * time.Second
 	maxSyncServing    = 8               // concurrent responses served
@@ -125,7 +125,11 @@ func (f *Federation) handleSync(s network.Stream) {
 		}
 	}
 	w := &syncWriter{buf: bufio.NewWriterSize(deadlineWriter{s}, 64<<10)}
-	err = f.serveSync(w, have)
+	serve := f.serveSync
+	if f.hooks.serveSync != nil {
+		serve = f.hooks.serveSync
+	}
+	err = serve(w, have)
 	if err == nil {
 		err = w.buf.Flush()
 	}
@@ -221,8 +225,17 @@ func (f *Federation) serveSync(w *syncWriter, have map[peer.ID]uint64) error {
 
 	for _, o := range order {
 		after := have[o]
+		ahead, sent, err := f.manifestsAhead(o, after)
+		if err != nil {
+			return err
+		}
+		for _, env := range ahead {
+			if err := w.frame(frameManifest, env); err != nil {
+				return err
+			}
+		}
 		for {
-			page, last, synced, done, err := f.readLogPage(o, after)
+			page, last, synced, done, err := f.readLogPage(o, after, sent)
 			if err != nil {
 				return err
 			}
@@ -253,9 +266,10 @@ func (f *Federation) serveSync(w *syncWriter, have map[peer.ID]uint64) error {
 }
 
 // readLogPage reads, in one read transaction, up to syncPageBytes of
-// origin's records above version after. It returns them, the last version
-// read, the origin's watermark, and whether the log ended.
-func (f *Federation) readLogPage(origin peer.ID, after uint64) (page [][]byte, last, synced uint64, done bool, err error) {
+// origin's records above version after, but the manifests sent ahead
+// (versions in skip). It returns them, the last version read, the
+// origin's watermark, and whether the log ended.
+func (f *Federation) readLogPage(origin peer.ID, after uint64, skip map[uint64]bool) (page [][]byte, last, synced uint64, done bool, err error) {
 	last = after
 	done = true
 	err = f.db.View(func(tx *storage.Tx) error {
@@ -276,6 +290,11 @@ func (f *Federation) readLogPage(origin peer.ID, after uint64) (page [][]byte, l
 			if err != nil {
 				return err
 			}
+			version := binary.BigEndian.Uint64([]byte(k[len(prefix):]))
+			if skip[version] && strings.HasPrefix(kk, KindManifest+"/") {
+				last = version
+				return nil
+			}
 			sr, ok, err := getStoredAt(tx, name+"/"+kk)
 			if err != nil {
 				return err
@@ -285,7 +304,7 @@ func (f *Federation) readLogPage(origin peer.ID, after uint64) (page [][]byte, l
 			}
 			page = append(page, sr.E)
 			size += len(sr.E)
-			last = binary.BigEndian.Uint64([]byte(k[len(prefix):]))
+			last = version
 			return nil
 		})
 	})

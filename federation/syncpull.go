@@ -3,6 +3,7 @@ package federation
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"runtime"
@@ -43,12 +44,15 @@ const (
 // pullChunkT is a run of consecutive response frames.
 type pullChunkT struct {
 	steps  []step
-	envs   [][]byte // per step: the record envelope (nil for a mark)
-	reason []string // per step: why verification rejected the record
+	envs   [][]byte  // per step: the record envelope (nil for a mark or a manifest)
+	listed []peer.ID // per step: the origin whose verified manifest lists the envelope, or ""
+	reason []string  // per step: why verification rejected the record
 	done   chan struct{}
 }
 
-// verifyLoop is one of the verifiers: it opens the envelopes of chunks.
+// verifyLoop is one of the verifiers: it opens the envelopes of chunks
+// (checking the signature of each, unless a verified manifest lists it)
+// and prepares what the writer will store.
 func (f *Federation) verifyLoop() {
 	for {
 		select {
@@ -57,12 +61,32 @@ func (f *Federation) verifyLoop() {
 				if env == nil {
 					continue
 				}
-				c.steps[i].in, c.reason[i] = decodeIncoming(f.netID, env)
+				if c.listed[i] != "" {
+					c.steps[i].in, c.reason[i] = decodeListed(env, c.listed[i])
+				} else {
+					c.steps[i].in, c.reason[i] = decodeIncoming(f.netID, env)
+				}
+				if in := c.steps[i].in; in != nil {
+					f.prepare(in)
+				}
 			}
 			close(c.done)
 		case <-f.ctx.Done():
 			return
 		}
+	}
+}
+
+// prepare does, ahead of the write transaction, what storing in needs
+// and no transaction: the encoding of its stored value and the domain's
+// Config.Prepare.
+func (f *Federation) prepare(in *incoming) {
+	enc, err := storage.Encode(storedRecord{V: in.rec.Version, D: in.rec.Deleted, E: in.env})
+	if err == nil {
+		in.stored = enc
+	}
+	if f.cfg.Prepare != nil && dataKinds[in.rec.Kind] {
+		in.apply = f.cfg.Prepare(in.rec)
 	}
 }
 
@@ -132,6 +156,7 @@ func (f *Federation) syncRound(ctx context.Context, p peer.ID) (more bool, store
 // and, in order, to the writer, and reports the end frame's "more" flag.
 func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter chan<- *pullChunkT) (bool, error) {
 	var c *pullChunkT
+	trust := make(manifestTrust)
 	dispatch := func() error {
 		if c == nil {
 			return nil
@@ -149,13 +174,14 @@ func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter ch
 		c = nil
 		return nil
 	}
-	add := func(s step, env []byte) {
+	add := func(s step, env []byte, listed peer.ID, reason string) {
 		if c == nil {
 			c = &pullChunkT{done: make(chan struct{})}
 		}
 		c.steps = append(c.steps, s)
 		c.envs = append(c.envs, env)
-		c.reason = append(c.reason, "")
+		c.listed = append(c.listed, listed)
+		c.reason = append(c.reason, reason)
 	}
 	for {
 		typ, payload, err := readFrame(rd)
@@ -165,7 +191,11 @@ func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter ch
 		}
 		switch typ {
 		case frameRecord:
-			add(step{}, payload)
+			listed := trust[sha256.Sum256(payload)]
+			if listed != "" {
+				f.metrics.syncListed.Add(1)
+			}
+			add(step{}, payload, listed, "")
 			if len(c.steps) >= pullChunk {
 				if err := dispatch(); err != nil {
 					return false, err
@@ -181,9 +211,27 @@ func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter ch
 			if err != nil {
 				continue
 			}
-			add(step{mark: &syncMark{origin: origin, version: marks[0].version}}, nil)
+			add(step{mark: &syncMark{origin: origin, version: marks[0].version}}, nil, "", "")
 			if err := dispatch(); err != nil {
 				return false, err
+			}
+		case frameManifest:
+			// Checked here, in stream order, so that the origin's records
+			// after it find their hashes in trust.
+			in, reason := decodeIncoming(f.netID, payload)
+			switch {
+			case reason != "":
+			case in.rec.Kind != KindManifest:
+				in, reason = nil, reasonMalformed
+			default:
+				trust.learn(in)
+				f.prepare(in)
+			}
+			add(step{in: in}, nil, "", reason)
+			if len(c.steps) >= pullChunk {
+				if err := dispatch(); err != nil {
+					return false, err
+				}
 			}
 		case frameEnd:
 			if err := dispatch(); err != nil {
