@@ -37,6 +37,23 @@ func Encode(v any) (Encoded, error) {
 	return Encoded{b: b}, nil
 }
 
+// EncodedJSON returns the Encoded of a value whose JSON encoding, exactly
+// as json.Marshal writes it, is the concatenation of parts. Put stores it
+// unchecked, so a caller that builds JSON itself (e.g. splices a field
+// into bytes it encoded earlier) must get it right. parts are copied.
+func EncodedJSON(parts ...[]byte) Encoded {
+	n := 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := make([]byte, 1, n)
+	b[0] = codecVersion
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return Encoded{b: b}
+}
+
 // Len is the size of the encoded value in bytes, codec byte included.
 func (e Encoded) Len() int { return len(e.b) }
 

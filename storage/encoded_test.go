@@ -27,6 +27,7 @@ func TestEncodedAndIntValuesAreOrdinaryValues(t *testing.T) {
 			tx.Put(storage.BucketRecords, "plain", rec{Name: "Lan <3", N: 7}),
 			tx.Put(storage.BucketRecords, "encoded", enc),
 			tx.Put(storage.BucketRecords, "encoded-ptr", &enc),
+			tx.Put(storage.BucketRecords, "encoded-json", storage.EncodedJSON([]byte(`{"name":"Lan \u003c3",`), []byte(`"n":7}`))),
 			tx.Put(storage.BucketSlotUse, "json", 42),
 			tx.PutInt(storage.BucketSlotUse, "int", 42),
 			tx.PutInt(storage.BucketSlotUse, "neg", -3),
@@ -44,7 +45,7 @@ func TestEncodedAndIntValuesAreOrdinaryValues(t *testing.T) {
 		plain, ok, err := tx.GetValue(storage.BucketRecords, "plain")
 		require.NoError(t, err)
 		require.True(t, ok)
-		for _, k := range []string{"encoded", "encoded-ptr"} {
+		for _, k := range []string{"encoded", "encoded-ptr", "encoded-json"} {
 			v, ok, err := tx.GetValue(storage.BucketRecords, k)
 			require.NoError(t, err)
 			require.True(t, ok)

@@ -17,16 +17,6 @@ import (
 // record changed at its origin before a consumer's last pull but applied
 // here after it must still count as new here.
 
-// stampApplied records when a replicated record was stored.
-func stampApplied(rec any, now time.Time) {
-	switch r := rec.(type) {
-	case *storedFacility:
-		r.Applied = now
-	case *storedPractitioner:
-		r.Applied = now
-	}
-}
-
 func changedAt(updated, applied time.Time) time.Time {
 	if applied.After(updated) {
 		return applied

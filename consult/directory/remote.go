@@ -25,53 +25,13 @@ func remoteInvalid(code, format string, args ...any) error {
 // A record of this node's own province is refused (only this node writes
 // those), and so is a payload whose ID or province does not match the key,
 // or that does not pass the same validation as a local write. The payload
-// of a deletion is ignored.
+// of a deletion is ignored. It is PrepareRemote followed by ApplyPrepared.
 func (s *Service) ApplyRemote(tx *storage.Tx, kind, key string, payload []byte, deleted bool) error {
-	var b storage.Bucket
-	switch kind {
-	case KindFacility:
-		b = storage.BucketFacilities
-	case KindPractitioner:
-		b = storage.BucketPractitioners
-	default:
-		return fmt.Errorf("%w: %.40q", ErrUnknownKind, kind)
-	}
-	province, ok := provinceOf(key)
-	if !ok || !validID(key) {
-		return remoteInvalid("remote_bad_key", "%s key %.80q is not a record ID", kind, key)
-	}
-	if province == s.province {
-		return consult.Errorf(consult.ErrForbidden, "remote_own_province",
-			"%s %s belongs to this node's own province %s; only this node writes it", kind, key, province)
-	}
-	if deleted {
-		if err := markGone(tx, b, key, time.Now()); err != nil {
-			return fmt.Errorf("directory: apply %s %s: %w", kind, key, err)
-		}
-		return nil
-	}
-	if len(payload) > maxRecordBytes {
-		return remoteInvalid("remote_too_large", "%s %s: payload of %d bytes exceeds %d", kind, key, len(payload), maxRecordBytes)
-	}
-	var rec any
-	var err error
-	switch kind {
-	case KindFacility:
-		rec, err = remoteFacility(key, province, payload)
-	default:
-		rec, err = remotePractitioner(key, province, payload)
-	}
+	c, err := s.PrepareRemote(kind, key, payload, deleted)
 	if err != nil {
 		return err
 	}
-	stampApplied(rec, time.Now().UTC())
-	if err := tx.Put(b, key, rec); err != nil {
-		return fmt.Errorf("directory: apply %s %s: %w", kind, key, err)
-	}
-	if err := clearGone(tx, b, key); err != nil {
-		return fmt.Errorf("directory: apply %s %s: %w", kind, key, err)
-	}
-	return nil
+	return s.ApplyPrepared(tx, c)
 }
 
 func decodeRemote(kind, key string, payload []byte, dst any) error {

@@ -63,7 +63,9 @@ type storedFacility struct {
 	Search string `json:"search"`
 	Facility
 	// Applied is when this node stored a replicated record (zero for own
-	// records, whose Updated says when they changed): see changed.go.
+	// records, whose Updated says when they changed): see changed.go. It
+	// must stay the last field: ApplyPrepared splices it into bytes
+	// encoded without it (prepare.go).
 	Applied time.Time `json:"applied,omitzero"`
 }
 
