@@ -56,7 +56,7 @@ func (n *Node) openFederation() error {
 	fed, err := federation.New(federation.Config{
 		Key: n.key, ListenAddrs: n.cfg.P2PAddrs, Charter: ch, Certificate: cert,
 		Bootstrap: n.cfg.Bootstrap, DB: n.db, Observer: n.cfg.Role == "observer",
-		Logger: n.log, Registerer: n.reg, Apply: n.applyRecord, OnLeave: n.onLeave,
+		Logger: n.log, Registerer: n.reg, Apply: n.applyRecord, Prepare: n.prepareRecord, OnLeave: n.onLeave,
 		GossipHeartbeat: n.cfg.GossipHeartbeat, SyncInterval: n.cfg.SyncInterval,
 	})
 	if err != nil {
@@ -119,6 +119,22 @@ func (n *Node) applyRecord(tx *storage.Tx, r federation.Record) error {
 		return n.applyStats(tx, r)
 	}
 	// availability is read from the federation's records.
+	return nil
+}
+
+// prepareRecord decodes and checks a facility or health worker that sync
+// pulled before its write transaction, on the federation's verifiers, so
+// that the single writer only stores it. A payload the directory refuses
+// is left to applyRecord, which reports the same error in the transaction.
+func (n *Node) prepareRecord(r federation.Record) func(*storage.Tx) error {
+	switch r.Kind {
+	case federation.KindFacility, federation.KindPractitioner:
+		c, err := n.dir.PrepareRemote(r.Kind, r.Key, r.Payload, r.Deleted)
+		if err != nil {
+			return nil
+		}
+		return func(tx *storage.Tx) error { return n.dir.ApplyPrepared(tx, c) }
+	}
 	return nil
 }
 
