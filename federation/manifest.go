@@ -295,25 +295,115 @@ func (f *Federation) manifestsAhead(origin peer.ID, after uint64) ([][]byte, map
 }
 
 // manifestTrust is what one sync round learnt from verified manifests:
-// which envelope hashes their origins signed.
-type manifestTrust map[[sha256.Size]byte]peer.ID
+// which envelope hashes their origins signed, and each such origin's
+// public key as its envelopes carry it.
+type manifestTrust struct {
+	sums map[[sha256.Size]byte]peer.ID
+	keys map[peer.ID][]byte
+}
+
+func newManifestTrust() *manifestTrust {
+	return &manifestTrust{sums: make(map[[sha256.Size]byte]peer.ID), keys: make(map[peer.ID][]byte)}
+}
 
 // learn adds the entries of the verified manifest record in.
-func (t manifestTrust) learn(in *incoming) {
+func (t *manifestTrust) learn(in *incoming) {
 	entries, err := decodeManifest(&in.rec)
 	if err != nil {
 		return // the writer rejects it as malformed
 	}
-	for _, e := range entries {
-		t[e.sum] = in.rec.Origin
+	if pe, ok := parseEnvelope(in.env); ok {
+		t.keys[in.rec.Origin] = pe.publicKey
 	}
+	for _, e := range entries {
+		t.sums[e.sum] = in.rec.Origin
+	}
+}
+
+// listed is what decodeListed needs for env, if a manifest lists it: the
+// origin and its public key (nil if unknown).
+func (t *manifestTrust) listed(env []byte) (peer.ID, []byte) {
+	o := t.sums[sha256.Sum256(env)]
+	if o == "" {
+		return "", nil
+	}
+	return o, t.keys[o]
+}
+
+// rawEnvelope is the fields of a marshalled libp2p envelope (core/record's
+// protobuf), sliced from it.
+type rawEnvelope struct {
+	publicKey, payloadType, payload, signature []byte
+}
+
+// parseEnvelope reads a marshalled envelope as libp2p's Seal writes it:
+// the four fields (1 public key, 2 payload type, 3 payload, 5 signature),
+// each once, length-delimited, nothing else. Anything else is not ok (the
+// caller then takes libp2p's own decoder).
+func parseEnvelope(b []byte) (rawEnvelope, bool) {
+	var e rawEnvelope
+	seen := 0
+	for len(b) > 0 {
+		tag, n := binary.Uvarint(b)
+		if n <= 0 || tag&7 != 2 {
+			return e, false
+		}
+		b = b[n:]
+		size, n := binary.Uvarint(b)
+		if n <= 0 || size > uint64(len(b)-n) {
+			return e, false
+		}
+		field := b[n : n+int(size) : n+int(size)]
+		b = b[n+int(size):]
+		num := tag >> 3
+		if num > 5 || num == 4 || num == 0 || seen&(1<<num) != 0 {
+			return e, false
+		}
+		seen |= 1 << num
+		switch num {
+		case 1:
+			e.publicKey = field
+		case 2:
+			e.payloadType = field
+		case 3:
+			e.payload = field
+		case 5:
+			e.signature = field
+		}
+	}
+	return e, seen == 1<<1|1<<2|1<<3|1<<5
 }
 
 // decodeListed opens an envelope whose hash origin's verified manifest
 // lists: everything decodeIncoming checks except the signature itself,
 // which the manifest's signature stands for. The signer must still be the
-// record's origin, and that origin the manifest's.
-func decodeListed(env []byte, origin peer.ID) (*incoming, string) {
+// record's origin, and that origin the manifest's. key, when known, is
+// origin's public key as its manifest's envelope carries it: an envelope
+// carrying the same bytes is signed by origin, without decoding the key.
+func decodeListed(env []byte, origin peer.ID, key []byte) (*incoming, string) {
+	if len(env) > maxEnvelope {
+		return nil, reasonOversize
+	}
+	if pe, ok := parseEnvelope(env); ok && key != nil && bytes.Equal(pe.publicKey, key) {
+		if !bytes.Equal(pe.payloadType, recordCodec) {
+			return nil, reasonMalformed
+		}
+		r, err := decodeRecord(pe.payload)
+		switch {
+		case errors.Is(err, errOversize):
+			return nil, reasonOversize
+		case err != nil:
+			return nil, reasonMalformed
+		case r.Origin != origin:
+			return nil, reasonBadSignature
+		}
+		return &incoming{rec: r, env: env}, ""
+	}
+	return decodeListedSlow(env, origin)
+}
+
+// decodeListedSlow is decodeListed through libp2p's envelope decoder.
+func decodeListedSlow(env []byte, origin peer.ID) (*incoming, string) {
 	if len(env) > maxEnvelope {
 		return nil, reasonOversize
 	}

@@ -2,12 +2,15 @@ package federation
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/record"
 	recordpb "github.com/libp2p/go-libp2p/core/record/pb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,29 +78,84 @@ func TestDecodeListed(t *testing.T) {
 	}
 	good, err := seal(net, kx, rec(x))
 	require.NoError(t, err)
-	in, reason := decodeListed(good, x)
+	in, reason := decodeListed(good, x, nil)
 	require.Empty(t, reason)
 	assert.Equal(t, rec(x), in.rec)
 
 	// x's genuine record listed by y's manifest: not y's to vouch for.
-	_, reason = decodeListed(good, y)
+	_, reason = decodeListed(good, y, nil)
 	assert.Equal(t, reasonBadSignature, reason)
 
 	// A record claiming origin y, sealed with x's key, listed by x.
 	forged, err := seal(net, kx, rec(y))
 	require.NoError(t, err)
-	_, reason = decodeListed(forged, x)
+	_, reason = decodeListed(forged, x, nil)
 	assert.Equal(t, reasonBadSignature, reason)
-	_, reason = decodeListed(forged, y)
+	_, reason = decodeListed(forged, y, nil)
 	assert.Equal(t, reasonBadSignature, reason)
 
 	// y's genuine record under y is fine; garbage is malformed.
 	fromY, err := seal(net, ky, rec(y))
 	require.NoError(t, err)
-	_, reason = decodeListed(fromY, y)
+	_, reason = decodeListed(fromY, y, nil)
 	assert.Empty(t, reason)
-	_, reason = decodeListed([]byte("not an envelope"), y)
+	_, reason = decodeListed([]byte("not an envelope"), y, nil)
 	assert.Equal(t, reasonMalformed, reason)
+
+	// With the origin's key from its manifest (the fast path): the same
+	// answers.
+	keyOf := func(env []byte) []byte {
+		pe, ok := parseEnvelope(env)
+		require.True(t, ok)
+		return pe.publicKey
+	}
+	xKey, yKey := keyOf(good), keyOf(fromY)
+	in, reason = decodeListed(good, x, xKey)
+	require.Empty(t, reason)
+	assert.Equal(t, rec(x), in.rec)
+	_, reason = decodeListed(good, y, yKey)
+	assert.Equal(t, reasonBadSignature, reason)
+	_, reason = decodeListed(forged, x, xKey)
+	assert.Equal(t, reasonBadSignature, reason)
+	_, reason = decodeListed(forged, y, yKey)
+	assert.Equal(t, reasonBadSignature, reason)
+}
+
+// TestParseEnvelope: the direct reader agrees with libp2p's decoder on
+// what Seal writes, and declines anything else.
+func TestParseEnvelope(t *testing.T) {
+	k, id := testKey(t)
+	env, err := seal("net", k, Record{Origin: id, Kind: KindFacility, Key: "P01-a", Version: 3, Payload: []byte(`{"x":1}`)})
+	require.NoError(t, err)
+	pe, ok := parseEnvelope(env)
+	require.True(t, ok)
+	want, err := record.UnmarshalEnvelope(env)
+	require.NoError(t, err)
+	wantKey, err := crypto.MarshalPublicKey(want.PublicKey)
+	require.NoError(t, err)
+	assert.Equal(t, wantKey, pe.publicKey)
+	assert.Equal(t, want.PayloadType, pe.payloadType)
+	assert.Equal(t, want.RawPayload, pe.payload)
+	var raw recordpb.Envelope
+	require.NoError(t, proto.Unmarshal(env, &raw))
+	assert.Equal(t, raw.Signature, pe.signature)
+
+	field := func(num int, b []byte) []byte {
+		out := binary.AppendUvarint(nil, uint64(num<<3|2))
+		out = binary.AppendUvarint(out, uint64(len(b)))
+		return append(out, b...)
+	}
+	for name, b := range map[string][]byte{
+		"empty":           nil,
+		"truncated":       env[:len(env)-1],
+		"duplicate field": append(append([]byte(nil), env...), field(2, []byte("x"))...),
+		"unknown field":   append(append([]byte(nil), env...), field(4, []byte("x"))...),
+		"varint field":    append(append([]byte(nil), env...), 0x08, 0x01),
+		"missing field":   field(1, []byte("k")),
+	} {
+		_, ok := parseEnvelope(b)
+		assert.False(t, ok, name)
+	}
 }
 
 // TestWriteManifestsPolicy: the open chunk is signed once enough records

@@ -149,8 +149,19 @@ type syncWriter struct {
 }
 
 func (w *syncWriter) frame(typ byte, payload []byte) error {
+	if len(payload)+1 > maxFrame {
+		return errFrameTooLarge
+	}
 	w.bytes += len(payload)
-	return writeFrame(w.buf, typ, payload)
+	// Into the buffer as it is: no copy of the record into a frame.
+	var head [binary.MaxVarintLen64 + 1]byte
+	n := binary.PutUvarint(head[:], uint64(len(payload)+1))
+	head[n] = typ
+	if _, err := w.buf.Write(head[:n+1]); err != nil {
+		return err
+	}
+	_, err := w.buf.Write(payload)
+	return err
 }
 
 // deadlineWriter gives every write to a stream its own deadline.

@@ -3,7 +3,6 @@ package federation
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"runtime"
@@ -46,6 +45,7 @@ type pullChunkT struct {
 	steps  []step
 	envs   [][]byte  // per step: the record envelope (nil for a mark or a manifest)
 	listed []peer.ID // per step: the origin whose verified manifest lists the envelope, or ""
+	keys   [][]byte  // per step: that origin's public key as its envelopes carry it, if known
 	reason []string  // per step: why verification rejected the record
 	done   chan struct{}
 }
@@ -62,7 +62,7 @@ func (f *Federation) verifyLoop() {
 					continue
 				}
 				if c.listed[i] != "" {
-					c.steps[i].in, c.reason[i] = decodeListed(env, c.listed[i])
+					c.steps[i].in, c.reason[i] = decodeListed(env, c.listed[i], c.keys[i])
 				} else {
 					c.steps[i].in, c.reason[i] = decodeIncoming(f.netID, env)
 				}
@@ -156,7 +156,7 @@ func (f *Federation) syncRound(ctx context.Context, p peer.ID) (more bool, store
 // and, in order, to the writer, and reports the end frame's "more" flag.
 func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter chan<- *pullChunkT) (bool, error) {
 	var c *pullChunkT
-	trust := make(manifestTrust)
+	trust := newManifestTrust()
 	dispatch := func() error {
 		if c == nil {
 			return nil
@@ -174,13 +174,14 @@ func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter ch
 		c = nil
 		return nil
 	}
-	add := func(s step, env []byte, listed peer.ID, reason string) {
+	add := func(s step, env []byte, listed peer.ID, key []byte, reason string) {
 		if c == nil {
 			c = &pullChunkT{done: make(chan struct{})}
 		}
 		c.steps = append(c.steps, s)
 		c.envs = append(c.envs, env)
 		c.listed = append(c.listed, listed)
+		c.keys = append(c.keys, key)
 		c.reason = append(c.reason, reason)
 	}
 	for {
@@ -191,11 +192,11 @@ func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter ch
 		}
 		switch typ {
 		case frameRecord:
-			listed := trust[sha256.Sum256(payload)]
+			listed, key := trust.listed(payload)
 			if listed != "" {
 				f.metrics.syncListed.Add(1)
 			}
-			add(step{}, payload, listed, "")
+			add(step{}, payload, listed, key, "")
 			if len(c.steps) >= pullChunk {
 				if err := dispatch(); err != nil {
 					return false, err
@@ -211,7 +212,7 @@ func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter ch
 			if err != nil {
 				continue
 			}
-			add(step{mark: &syncMark{origin: origin, version: marks[0].version}}, nil, "", "")
+			add(step{mark: &syncMark{origin: origin, version: marks[0].version}}, nil, "", nil, "")
 			if err := dispatch(); err != nil {
 				return false, err
 			}
@@ -227,7 +228,7 @@ func (f *Federation) pullRead(ctx context.Context, rd *bufio.Reader, toWriter ch
 				trust.learn(in)
 				f.prepare(in)
 			}
-			add(step{in: in}, nil, "", reason)
+			add(step{in: in}, nil, "", nil, reason)
 			if len(c.steps) >= pullChunk {
 				if err := dispatch(); err != nil {
 					return false, err
