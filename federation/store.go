@@ -262,17 +262,20 @@ func putRecord(og *origins, r Record, env []byte, enc storage.Encoded) (bool, er
 			return false, err
 		}
 	}
+	// Append: records arrive in runs of increasing keys (an origin's log
+	// in version order; a sync pulls each origin's records that way), so
+	// pages are packed full — half the pages for a joiner to write.
 	var value any = storedRecord{V: r.Version, D: r.Deleted, E: env}
 	if enc.Len() > 0 {
 		value = enc
 	}
-	if err := tx.Put(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, value); err != nil {
+	if err := tx.Append(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, value); err != nil {
 		return false, err
 	}
-	if err := tx.Put(storage.BucketRecordLog, o+"/"+storage.SeqKey(r.Version), r.Kind+"/"+r.Key); err != nil {
+	if err := tx.Append(storage.BucketRecordLog, o+"/"+storage.SeqKey(r.Version), r.Kind+"/"+r.Key); err != nil {
 		return false, err
 	}
-	if err := tx.Put(storage.BucketRecordKinds, r.Kind+"/"+o+"/"+r.Key, r.Version); err != nil {
+	if err := tx.Append(storage.BucketRecordKinds, r.Kind+"/"+o+"/"+r.Key, r.Version); err != nil {
 		return false, err
 	}
 	st, err := og.get(r.Origin)

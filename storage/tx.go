@@ -103,8 +103,10 @@ func (t *Tx) Put(b Bucket, key string, v any) error {
 const appendFill = 0.95
 
 // Append is Put for a key that sorts after every key already in b (IDs
-// that begin with their creation time, sequence numbers). It packs b's
-// pages nearly full instead of half full, so a commit of many appends
+// that begin with their creation time, sequence numbers), or that comes
+// in a run of increasing keys (one origin's sequence numbers inside a
+// bucket shared by origins; a replica pulling records in order). It packs
+// b's pages nearly full instead of half full, so a commit of many appends
 // writes about half the pages. A key that does not sort last is stored
 // all the same; its page is merely split fuller.
 func (t *Tx) Append(b Bucket, key string, v any) error {
