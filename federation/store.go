@@ -162,6 +162,22 @@ func parseStored(v []byte) (storedRecord, bool) {
 	return sr, true
 }
 
+// encodeStored renders sr as encoding/json would (the shape parseStored
+// reads), without reflection: every record a node stores passes here.
+func encodeStored(sr storedRecord) storage.Encoded {
+	const head, tomb, env, tail = `{"v":`, `,"d":true`, `,"e":"`, `"}`
+	b := make([]byte, 0, len(head)+20+len(tomb)+len(env)+base64.StdEncoding.EncodedLen(len(sr.E))+len(tail))
+	b = append(b, head...)
+	b = strconv.AppendUint(b, sr.V, 10)
+	if sr.D {
+		b = append(b, tomb...)
+	}
+	b = append(b, env...)
+	b = base64.StdEncoding.AppendEncode(b, sr.E)
+	b = append(b, tail...)
+	return storage.EncodedJSON(b)
+}
+
 // decodeLogValue decodes a BucketRecordLog value (a JSON string,
 // kind/key): directly when it holds no escape, else by encoding/json.
 func decodeLogValue(v storage.Value) (string, error) {
@@ -265,11 +281,10 @@ func putRecord(og *origins, r Record, env []byte, enc storage.Encoded) (bool, er
 	// Append: records arrive in runs of increasing keys (an origin's log
 	// in version order; a sync pulls each origin's records that way), so
 	// pages are packed full — half the pages for a joiner to write.
-	var value any = storedRecord{V: r.Version, D: r.Deleted, E: env}
-	if enc.Len() > 0 {
-		value = enc
+	if enc.Len() == 0 {
+		enc = encodeStored(storedRecord{V: r.Version, D: r.Deleted, E: env})
 	}
-	if err := tx.Append(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, value); err != nil {
+	if err := tx.Append(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, enc); err != nil {
 		return false, err
 	}
 	if err := tx.Append(storage.BucketRecordLog, o+"/"+storage.SeqKey(r.Version), r.Kind+"/"+r.Key); err != nil {
