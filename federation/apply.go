@@ -142,7 +142,7 @@ func (f *Federation) applyTx(ctx context.Context, steps []step, out []outcome, s
 				out[i].reason = reason
 				continue
 			}
-			stored, err := putRecord(og, in.rec, in.env, in.stored)
+			stored, err := putRecord(og, in.rec, in.env, in.stored, in.bulk)
 			if err != nil {
 				return err
 			}

@@ -48,6 +48,7 @@ type incoming struct {
 	revPeer peer.ID             // KindRevocation
 
 	// Filled in ahead of the write transaction by sync's verifiers.
+	bulk   bool                    // pulled by sync, in order with many others
 	stored storage.Encoded         // the BucketRecords value (zero: encode when stored)
 	apply  func(*storage.Tx) error // Config.Prepare's result (nil: Config.Apply)
 }

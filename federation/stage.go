@@ -66,7 +66,7 @@ func (f *Federation) stage(tx *storage.Tx, r Record) (Record, []byte, error) {
 	if err != nil {
 		return Record{}, nil, err
 	}
-	if _, err := putRecord(og, r, env, storage.Encoded{}); err != nil {
+	if _, err := putRecord(og, r, env, storage.Encoded{}, false); err != nil {
 		return Record{}, nil, err
 	}
 	if err := og.flush(); err != nil {

@@ -260,10 +260,11 @@ func (n *peerNames) of(p peer.ID) string {
 
 // putRecord stores r (sealed as env) unless a version at least as new is
 // stored, and reports whether it stored it. enc is the BucketRecords
-// value encoded ahead (storedValue), or zero to encode it here. The
-// origin's state changes in og; the caller flushes it before the
-// transaction ends.
-func putRecord(og *origins, r Record, env []byte, enc storage.Encoded) (bool, error) {
+// value encoded ahead (encodeStored), or zero to encode it here. bulk
+// says r is one of many pulled in order (sync): its keys then pack pages
+// full (storage's Append). The origin's state changes in og; the caller
+// flushes it before the transaction ends.
+func putRecord(og *origins, r Record, env []byte, enc storage.Encoded, bulk bool) (bool, error) {
 	tx := og.tx
 	o := og.names.of(r.Origin)
 	old, ok, err := storedVersion(tx, o, r.Kind, r.Key)
@@ -278,19 +279,23 @@ func putRecord(og *origins, r Record, env []byte, enc storage.Encoded) (bool, er
 			return false, err
 		}
 	}
-	// Append: records arrive in runs of increasing keys (an origin's log
-	// in version order; a sync pulls each origin's records that way), so
-	// pages are packed full — half the pages for a joiner to write.
 	if enc.Len() == 0 {
 		enc = encodeStored(storedRecord{V: r.Version, D: r.Deleted, E: env})
 	}
-	if err := tx.Append(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, enc); err != nil {
+	// A sync pulls each origin's records in version order, which is
+	// mostly key order too: packed pages halve what a joiner writes. One
+	// gossiped record lands anywhere: half-full pages leave it room.
+	put := tx.Put
+	if bulk {
+		put = tx.Append
+	}
+	if err := put(storage.BucketRecords, o+"/"+r.Kind+"/"+r.Key, enc); err != nil {
 		return false, err
 	}
-	if err := tx.Append(storage.BucketRecordLog, o+"/"+storage.SeqKey(r.Version), r.Kind+"/"+r.Key); err != nil {
+	if err := put(storage.BucketRecordLog, o+"/"+storage.SeqKey(r.Version), r.Kind+"/"+r.Key); err != nil {
 		return false, err
 	}
-	if err := tx.Append(storage.BucketRecordKinds, r.Kind+"/"+o+"/"+r.Key, r.Version); err != nil {
+	if err := put(storage.BucketRecordKinds, r.Kind+"/"+o+"/"+r.Key, r.Version); err != nil {
 		return false, err
 	}
 	st, err := og.get(r.Origin)

@@ -81,6 +81,7 @@ func (f *Federation) verifyLoop() {
 // and no transaction: the encoding of its stored value and the domain's
 // Config.Prepare.
 func (f *Federation) prepare(in *incoming) {
+	in.bulk = true
 	in.stored = encodeStored(storedRecord{V: in.rec.Version, D: in.rec.Deleted, E: in.env})
 	if f.cfg.Prepare != nil && dataKinds[in.rec.Kind] {
 		in.apply = f.cfg.Prepare(in.rec)
