@@ -252,8 +252,10 @@ func runSync(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{
 		Scenario: "sync",
 		Setup: fmt.Sprintf("a new node (a full `node`, fsync on, directory applied) joins a network whose 4 running members hold a national "+
-			"directory signed by 34 origins (%d facilities and %d health workers, sample JSON; 30 origins offline) and bootstraps from one: "+
-			"time from Start until every record is in its directory; floor: %d Ed25519 verifications on all cores, measured just before; "+
+			"directory signed by 34 origins (%d facilities and %d health workers, sample JSON; 30 origins offline; each origin's manifests signed, "+
+			"as its maintenance does after an import) and bootstraps from one: time from Start until every record is in its directory; "+
+			"verify_floor: %d Ed25519 verifications on all cores, measured just before (a join checking each record's own signature; "+
+			"with manifests one signature covers up to 1,024 records); "+
 			"then the node runs idle in a child `moinha run` on the same data, joined to the same network: memory after it settled; "+
 			"GOMAXPROCS %d; median of %d runs", facilities, workers, d.Records, runtime.GOMAXPROCS(0), o.Runs),
 		Notes: notes,
