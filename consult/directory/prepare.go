@@ -77,15 +77,35 @@ func (s *Service) PrepareRemote(kind, key string, payload []byte, deleted bool) 
 	if err != nil {
 		return nil, err
 	}
-	if c.body, err = json.Marshal(rec); err != nil {
+	if c.body, err = encodeRecord(rec); err != nil {
 		return nil, fmt.Errorf("directory: encode %s %s: %w", kind, key, err)
 	}
 	return c, nil
 }
 
+// encodeRecord is json.Marshal(rec), done without reflection for a health
+// worker whose strings need no escaping (appendStoredPractitioner).
+func encodeRecord(rec any) ([]byte, error) {
+	if sp, ok := rec.(*storedPractitioner); ok {
+		if b, ok := appendStoredPractitioner(nil, sp); ok {
+			return b, nil
+		}
+	}
+	return json.Marshal(rec)
+}
+
 // ApplyPrepared stores (or removes) the record of c inside tx, stamping
-// it with the time of storing: the transaction's part of ApplyRemote.
+// it with the time of storing: the transaction's part of ApplyRemote. It
+// is for records prepared in bulk, in order (a joiner pulls a province's
+// records in runs of increasing IDs): their pages are packed full, which
+// halves what a joiner writes.
 func (s *Service) ApplyPrepared(tx *storage.Tx, c *RemoteChange) error {
+	return s.applyPrepared(tx, c, tx.Append)
+}
+
+// applyPrepared is ApplyPrepared storing with put (Put for one record
+// that lands anywhere, Append for runs).
+func (s *Service) applyPrepared(tx *storage.Tx, c *RemoteChange, put func(storage.Bucket, string, any) error) error {
 	if c == nil || c.bucket == "" {
 		return errors.New("directory: apply of a RemoteChange not made by PrepareRemote")
 	}
@@ -97,9 +117,7 @@ func (s *Service) ApplyPrepared(tx *storage.Tx, c *RemoteChange) error {
 	}
 	var stamp [48]byte
 	v := storage.EncodedJSON(c.body[:len(c.body)-1], appliedField(stamp[:0], time.Now().UTC()), closeBrace)
-	// Append: a joiner pulls a province's records in runs of increasing
-	// IDs; packed pages halve what it writes.
-	if err := tx.Append(c.bucket, c.key, v); err != nil {
+	if err := put(c.bucket, c.key, v); err != nil {
 		return fmt.Errorf("directory: apply %s %s: %w", c.kind, c.key, err)
 	}
 	if err := clearGone(tx, c.bucket, c.key); err != nil {

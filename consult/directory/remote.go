@@ -31,7 +31,7 @@ func (s *Service) ApplyRemote(tx *storage.Tx, kind, key string, payload []byte, 
 	if err != nil {
 		return err
 	}
-	return s.ApplyPrepared(tx, c)
+	return s.applyPrepared(tx, c, tx.Put)
 }
 
 func decodeRemote(kind, key string, payload []byte, dst any) error {
@@ -64,22 +64,31 @@ func remoteFacility(key, province string, payload []byte) (*storedFacility, erro
 }
 
 func remotePractitioner(key, province string, payload []byte) (*storedPractitioner, error) {
-	var p Practitioner
-	if err := decodeRemote(KindPractitioner, key, payload, &p); err != nil {
-		return nil, err
+	// The fast decoder gives what encoding/json gives, or declines.
+	p, ok := decodePractitionerFast(payload)
+	if !ok {
+		p = Practitioner{}
+		if err := decodeRemote(KindPractitioner, key, payload, &p); err != nil {
+			return nil, err
+		}
 	}
+	return checkRemotePractitioner(key, province, &p)
+}
+
+// checkRemotePractitioner is remotePractitioner after decoding.
+func checkRemotePractitioner(key, province string, p *Practitioner) (*storedPractitioner, error) {
 	if p.ID != key || p.Province != province {
 		return nil, consult.Errorf(consult.ErrForbidden, "remote_province_mismatch",
 			"practitioner %s: payload names id %.80q, province %.20q", key, p.ID, p.Province)
 	}
-	if e := checkPractitioner(&p); e != nil {
+	if e := checkPractitioner(p); e != nil {
 		return nil, remoteInvalid("remote_invalid", "practitioner %s: %s: %s", key, e.Field, e.Msg)
 	}
 	if fp, _ := provinceOf(p.Facility); fp != province {
 		return nil, consult.Errorf(consult.ErrForbidden, "remote_province_mismatch",
 			"practitioner %s: works at %.80q, outside its province %s", key, p.Facility, province)
 	}
-	return newStoredPractitioner(&p), nil
+	return newStoredPractitioner(p), nil
 }
 
 // RemoveProvince deletes every facility and health worker of province
