@@ -90,3 +90,6 @@ func StoredPractitionerFields() []string {
 	walk(reflect.TypeFor[storedPractitioner]())
 	return out
 }
+
+// FoldSlow is Fold by its definition, without the fast path's tables.
+var FoldSlow = foldSlow

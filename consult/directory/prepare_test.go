@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,34 +21,7 @@ import (
 // through PrepareRemote: the same errors, and nothing to apply.
 func TestPrepareRemoteRejects(t *testing.T) {
 	s, _, db := newService(t)
-	own := remoteFacilityJSON(t, "66", "TYT01", "Trạm Y tế xã Ea Kao")
-	other := remoteFacilityJSON(t, "79", "CHORAY", "Bệnh viện Chợ Rẫy")
-	invalidLevel := []byte(strings.Replace(string(other), `"central_hospital"`, `"castle"`, 1))
-	badPrac, err := jsonMarshal(directory.Practitioner{ID: "79-bs1", Name: "Phạm Minh Đức", Role: "doctor",
-		Facility: "01-BACHMAI", Province: "79"})
-	require.NoError(t, err)
-
-	cases := []struct {
-		name    string
-		kind    string
-		key     string
-		payload []byte
-		deleted bool
-		code    string
-	}{
-		{"own province", directory.KindFacility, "66-TYT01", own, false, "remote_own_province"},
-		{"own province deletion", directory.KindFacility, "66-TYT01", nil, true, "remote_own_province"},
-		{"payload of another province", directory.KindFacility, "79-TYT01", own, false, "remote_province_mismatch"},
-		{"key and id differ", directory.KindFacility, "79-OTHER", other, false, "remote_province_mismatch"},
-		{"province claims the key's", directory.KindFacility, "48-CHORAY", other, false, "remote_province_mismatch"},
-		{"invalid field", directory.KindFacility, "79-CHORAY", invalidLevel, false, "remote_invalid"},
-		{"not JSON", directory.KindFacility, "79-CHORAY", []byte("{"), false, "remote_bad_payload"},
-		{"trailing data", directory.KindFacility, "79-CHORAY", append(append([]byte{}, other...), []byte(" {}")...), false, "remote_bad_payload"},
-		{"too large", directory.KindFacility, "79-CHORAY", make([]byte, 1<<20), false, "remote_too_large"},
-		{"bad key", directory.KindFacility, "CHORAY", other, false, "remote_bad_key"},
-		{"practitioner elsewhere", directory.KindPractitioner, "79-bs1", badPrac, false, "remote_province_mismatch"},
-		{"unknown kind", "referral", "79-r1", other, false, ""},
-	}
+	cases := remoteRejects(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := s.PrepareRemote(tc.kind, tc.key, tc.payload, tc.deleted)

@@ -47,23 +47,26 @@ func TestApplyRemote(t *testing.T) {
 	require.NoError(t, applyRemote(s, db, directory.KindPractitioner, "79-bs1", nil, true), "deleting twice is fine")
 }
 
-func TestApplyRemoteRejects(t *testing.T) {
-	s, _, db := newService(t)
+// remoteReject is a remote record ApplyRemote and PrepareRemote refuse,
+// with the error code they give ("" for an unknown kind).
+type remoteReject struct {
+	name    string
+	kind    string
+	key     string
+	payload []byte
+	deleted bool
+	code    string
+}
+
+func remoteRejects(t *testing.T) []remoteReject {
+	t.Helper()
 	own := remoteFacilityJSON(t, "66", "TYT01", "Trạm Y tế xã Ea Kao")
 	other := remoteFacilityJSON(t, "79", "CHORAY", "Bệnh viện Chợ Rẫy")
 	invalidLevel := []byte(strings.Replace(string(other), `"central_hospital"`, `"castle"`, 1))
 	badPrac, err := jsonMarshal(directory.Practitioner{ID: "79-bs1", Name: "Phạm Minh Đức", Role: "doctor",
 		Facility: "01-BACHMAI", Province: "79"})
 	require.NoError(t, err)
-
-	cases := []struct {
-		name    string
-		kind    string
-		key     string
-		payload []byte
-		deleted bool
-		code    string
-	}{
+	return []remoteReject{
 		{"own province", directory.KindFacility, "66-TYT01", own, false, "remote_own_province"},
 		{"own province deletion", directory.KindFacility, "66-TYT01", nil, true, "remote_own_province"},
 		{"payload of another province", directory.KindFacility, "79-TYT01", own, false, "remote_province_mismatch"},
@@ -75,16 +78,23 @@ func TestApplyRemoteRejects(t *testing.T) {
 		{"too large", directory.KindFacility, "79-CHORAY", make([]byte, 1<<20), false, "remote_too_large"},
 		{"bad key", directory.KindFacility, "CHORAY", other, false, "remote_bad_key"},
 		{"practitioner elsewhere", directory.KindPractitioner, "79-bs1", badPrac, false, "remote_province_mismatch"},
+		{"unknown kind", "referral", "79-r1", other, false, ""},
 	}
+}
+
+func TestApplyRemoteRejects(t *testing.T) {
+	s, _, db := newService(t)
+	cases := remoteRejects(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := applyRemote(s, db, tc.kind, tc.key, tc.payload, tc.deleted)
 			require.Error(t, err)
 			assert.Equal(t, tc.code, consultCode(err), "error: %v", err)
+			if tc.code == "" {
+				assert.ErrorIs(t, err, directory.ErrUnknownKind)
+			}
 		})
 	}
-	err = applyRemote(s, db, "referral", "79-r1", other, false)
-	assert.ErrorIs(t, err, directory.ErrUnknownKind)
 
 	all, _, err := s.ListFacilities(directory.FacilityFilter{}, 0, "")
 	require.NoError(t, err)
