@@ -384,42 +384,30 @@ func decodeListed(env []byte, origin peer.ID, key []byte) (*incoming, string) {
 	if len(env) > maxEnvelope {
 		return nil, reasonOversize
 	}
+	var payloadType, payload []byte
+	var signer peer.ID
 	if pe, ok := parseEnvelope(env); ok && key != nil && bytes.Equal(pe.publicKey, key) {
-		if !bytes.Equal(pe.payloadType, recordCodec) {
+		payloadType, payload, signer = pe.payloadType, pe.payload, origin
+	} else {
+		e, err := record.UnmarshalEnvelope(env)
+		if err != nil {
 			return nil, reasonMalformed
 		}
-		r, err := decodeRecord(pe.payload)
-		switch {
-		case errors.Is(err, errOversize):
-			return nil, reasonOversize
-		case err != nil:
-			return nil, reasonMalformed
-		case r.Origin != origin:
+		payloadType, payload = e.PayloadType, e.RawPayload
+		if signer, err = peer.IDFromPublicKey(e.PublicKey); err != nil {
 			return nil, reasonBadSignature
 		}
-		return &incoming{rec: r, env: env}, ""
 	}
-	return decodeListedSlow(env, origin)
-}
-
-// decodeListedSlow is decodeListed through libp2p's envelope decoder.
-func decodeListedSlow(env []byte, origin peer.ID) (*incoming, string) {
-	if len(env) > maxEnvelope {
-		return nil, reasonOversize
-	}
-	e, err := record.UnmarshalEnvelope(env)
-	if err != nil || !bytes.Equal(e.PayloadType, recordCodec) {
+	if !bytes.Equal(payloadType, recordCodec) {
 		return nil, reasonMalformed
 	}
-	r, err := decodeRecord(e.RawPayload)
+	r, err := decodeRecord(payload)
 	switch {
 	case errors.Is(err, errOversize):
 		return nil, reasonOversize
 	case err != nil:
 		return nil, reasonMalformed
-	}
-	signer, err := peer.IDFromPublicKey(e.PublicKey)
-	if err != nil || signer != r.Origin || r.Origin != origin {
+	case signer != r.Origin || r.Origin != origin:
 		return nil, reasonBadSignature
 	}
 	return &incoming{rec: r, env: env}, ""

@@ -62,22 +62,17 @@ func trailingBenchFlags(args []string, o *bench.Options, list *bool) error {
 			} else {
 				*list = b
 			}
-		case "cpuprofile":
+		case "cpuprofile", "runs":
 			if !hasVal {
 				if i+1 == len(args) {
-					return fmt.Errorf("--cpuprofile needs a path")
+					return fmt.Errorf("--%s needs a value", name)
 				}
 				i++
 				val = args[i]
 			}
-			o.CPUProfile = val
-		case "runs":
-			if !hasVal {
-				if i+1 == len(args) {
-					return fmt.Errorf("--runs needs a number")
-				}
-				i++
-				val = args[i]
+			if name == "cpuprofile" {
+				o.CPUProfile = val
+				continue
 			}
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 1 {
