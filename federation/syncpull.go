@@ -22,8 +22,11 @@ import (
 //	                                       └─> writer (in order): large transactions
 //
 // The reader cuts the stream into chunks of up to pullChunk records; a mark
-// or the end closes a chunk early. Each chunk goes both to the verifiers,
-// which open and check the signature of each record, and, in stream order,
+// or the end closes a chunk early. It checks each manifest itself, as it
+// comes (manifest.go), and marks the records whose envelope hash a checked
+// manifest lists. Each chunk goes both to the verifiers, which open each
+// record and check its signature unless it is listed, and run the domain's
+// Config.Prepare, and, in stream order,
 // to the round's writer, which waits for each chunk to be verified and
 // stores the records (rules checked again, in order, against the
 // membership the records before them taught) and the marks in transactions
