@@ -104,7 +104,7 @@ func (tn *testNet) add(role charter.Role, edit func(n *testNode)) *testNode {
 		Certificate:     n.cert,
 		GossipHeartbeat: 100 * time.Millisecond,
 		SyncInterval:    500 * time.Millisecond,
-		HelloTimeout:    2 * time.Second,
+		HelloTimeout:    defaultHelloTimeout, // less fails hellos when CI runs every package at once
 		Logger:          testLogger(),
 		Apply:           n.apply,
 		OnLeave:         n.onLeave,
@@ -202,11 +202,14 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() bool, format strin
 	}
 }
 
-// waitMesh waits until every node is connected to every other.
+// waitMesh waits until every node is connected to every other. A full
+// mesh of 16 is the heaviest set-up here (120 handshakes and hellos), so
+// it gets twice the usual bound: under CI, every package's tests share two
+// cores.
 func (tn *testNet) waitMesh() {
 	tn.t.Helper()
 	want := len(tn.nodes) - 1
-	waitFor(tn.t, waitTimeout, func() bool {
+	waitFor(tn.t, 2*waitTimeout, func() bool {
 		for _, n := range tn.nodes {
 			if n.f.ConnectedPeers() != want {
 				return false
