@@ -202,16 +202,18 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() bool, format strin
 	}
 }
 
-// waitMesh waits until every node is connected to every other. A full
-// mesh of 16 is the heaviest set-up here (120 handshakes and hellos), so
-// it gets twice the usual bound: under CI, every package's tests share two
-// cores.
+// waitMesh waits until every node is connected to every other and its
+// pubsub knows every other subscribed to the records topic (flood publish
+// reaches only those: a message published before would miss a node). A
+// full mesh of 16 is the heaviest set-up here (120 handshakes and hellos),
+// so it gets twice the usual bound: under CI, every package's tests share
+// two cores.
 func (tn *testNet) waitMesh() {
 	tn.t.Helper()
 	want := len(tn.nodes) - 1
 	waitFor(tn.t, 2*waitTimeout, func() bool {
 		for _, n := range tn.nodes {
-			if n.f.ConnectedPeers() != want {
+			if n.f.ConnectedPeers() != want || len(n.f.ps.ListPeers(n.f.topicName)) != want {
 				return false
 			}
 		}
