@@ -33,31 +33,73 @@ func benchRecords(b *testing.B, n int) (facilities, practitioners []remoteInput)
 	return facilities, practitioners
 }
 
+// benchByKind runs bench once for the facilities and once for the health
+// workers of benchRecords.
+func benchByKind(b *testing.B, bench func(b *testing.B, recs []remoteInput)) {
+	facilities, practitioners := benchRecords(b, 500)
+	b.Run("facility", func(b *testing.B) { bench(b, facilities) })
+	b.Run("practitioner", func(b *testing.B) { bench(b, practitioners) })
+}
+
+// benchInTx runs step for every loop of b inside one transaction of a new
+// data file (commit excluded), i counting the loops.
+func benchInTx(b *testing.B, db *storage.DB, step func(tx *storage.Tx, i int) error) {
+	require.NoError(b, db.Update(context.Background(), func(tx *storage.Tx) error {
+		i := 0
+		for b.Loop() {
+			if err := step(tx, i); err != nil {
+				return err
+			}
+			i++
+		}
+		return nil
+	}))
+}
+
 // BenchmarkApplyRemote is the cost of one replicated record to the
 // transaction that stores it (the writer goroutine), commit excluded:
 // records cycle through 500 keys inside one transaction.
 func BenchmarkApplyRemote(b *testing.B) {
-	facilities, practitioners := benchRecords(b, 500)
-	for _, tc := range []struct {
-		name string
-		recs []remoteInput
-	}{{"facility", facilities}, {"practitioner", practitioners}} {
-		b.Run(tc.name, func(b *testing.B) {
-			db := openDB(b, &storage.Options{NoSync: true})
-			s := directory.New(db, "00", nil)
-			require.NoError(b, db.Update(context.Background(), func(tx *storage.Tx) error {
-				i := 0
-				for b.Loop() {
-					r := tc.recs[i%len(tc.recs)]
-					i++
-					if err := s.ApplyRemote(tx, r.kind, r.key, r.payload, false); err != nil {
-						return err
-					}
-				}
-				return nil
-			}))
+	benchByKind(b, func(b *testing.B, recs []remoteInput) {
+		db := openDB(b, &storage.Options{NoSync: true})
+		s := directory.New(db, "00", nil)
+		benchInTx(b, db, func(tx *storage.Tx, i int) error {
+			r := recs[i%len(recs)]
+			return s.ApplyRemote(tx, r.kind, r.key, r.payload, false)
 		})
-	}
+	})
+}
+
+// BenchmarkPrepareRemote is the part of BenchmarkApplyRemote that runs
+// before the transaction, and BenchmarkApplyPrepared the part left in it.
+func BenchmarkPrepareRemote(b *testing.B) {
+	s := directory.New(openDB(b, &storage.Options{NoSync: true}), "00", nil)
+	benchByKind(b, func(b *testing.B, recs []remoteInput) {
+		i := 0
+		for b.Loop() {
+			r := recs[i%len(recs)]
+			i++
+			if _, err := s.PrepareRemote(r.kind, r.key, r.payload, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkApplyPrepared(b *testing.B) {
+	benchByKind(b, func(b *testing.B, recs []remoteInput) {
+		db := openDB(b, &storage.Options{NoSync: true})
+		s := directory.New(db, "00", nil)
+		changes := make([]*directory.RemoteChange, len(recs))
+		for i, r := range recs {
+			var err error
+			changes[i], err = s.PrepareRemote(r.kind, r.key, r.payload, false)
+			require.NoError(b, err)
+		}
+		benchInTx(b, db, func(tx *storage.Tx, i int) error {
+			return s.ApplyPrepared(tx, changes[i%len(changes)])
+		})
+	})
 }
 
 // foldInputs are the strings searchText folds for a province's sample
