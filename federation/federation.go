@@ -85,6 +85,9 @@ type Federation struct {
 	// stagedHint is the highest own version Stage assigned; it may never
 	// commit (rolled back), so it only tells the publisher to look again.
 	stagedHint atomic.Uint64
+	// manifestsSeen is this node's version counter when WriteManifests
+	// last found nothing to sign: until it moves, there is nothing.
+	manifestsSeen atomic.Uint64
 
 	// sessMu guards sessions: the hello state of each connected peer.
 	sessMu   sync.Mutex

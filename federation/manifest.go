@@ -152,13 +152,23 @@ func (f *Federation) WriteManifests(ctx context.Context) (int, error) {
 	if f.observer || f.writable() != nil {
 		return 0, nil
 	}
-	// Look first in a read transaction: most calls find nothing to sign.
+	// Look first in a read transaction, and only if this node wrote
+	// anything since the last look: most calls find nothing to sign.
 	var due map[uint64][]manifestEntry
-	err := f.db.View(func(tx *storage.Tx) (err error) {
+	var seen uint64
+	err := f.db.View(func(tx *storage.Tx) error {
+		st, err := getOrigin(tx, f.self)
+		if err != nil || st.Max == f.manifestsSeen.Load() {
+			return err
+		}
+		seen = st.Max
 		due, err = f.manifestsDue(tx)
 		return err
 	})
 	if err != nil || len(due) == 0 {
+		if err == nil && seen != 0 {
+			f.manifestsSeen.Store(seen)
+		}
 		return 0, wrapManifestErr(err)
 	}
 	staged := 0
