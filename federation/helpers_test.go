@@ -202,23 +202,42 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() bool, format strin
 	}
 }
 
-// waitMesh waits until every node is connected to every other and its
-// pubsub knows every other subscribed to the records topic (flood publish
-// reaches only those: a message published before would miss a node). A
-// full mesh of 16 is the heaviest set-up here (120 handshakes and hellos),
-// so it gets twice the usual bound: under CI, every package's tests share
-// two cores.
+// waitMesh waits until every node is connected to every other. A full
+// mesh of 16 is the heaviest set-up here (120 handshakes and hellos), so
+// it gets twice the usual bound: under CI, every package's tests share two
+// cores.
 func (tn *testNet) waitMesh() {
 	tn.t.Helper()
 	want := len(tn.nodes) - 1
+	var short string // which node lacks what, for the failure message
 	waitFor(tn.t, 2*waitTimeout, func() bool {
 		for _, n := range tn.nodes {
-			if n.f.ConnectedPeers() != want || len(n.f.ps.ListPeers(n.f.topicName)) != want {
+			if conns := n.f.ConnectedPeers(); conns != want {
+				short = fmt.Sprintf("node %d: %d connected of %d", n.i, conns, want)
 				return false
 			}
 		}
 		return true
-	}, "full mesh of %d nodes", len(tn.nodes))
+	}, "full mesh of %d nodes (%v)", len(tn.nodes), lateString{&short})
+}
+
+// waitSubscribed waits until from's pubsub knows every node of to
+// subscribed to the records topic: flood publish reaches only those, so a
+// message published before could miss one.
+func waitSubscribed(t testing.TB, from *testNode, to []*testNode) {
+	t.Helper()
+	waitFor(t, waitTimeout, func() bool {
+		subs := make(map[peer.ID]bool)
+		for _, p := range from.f.ps.ListPeers(from.f.topicName) {
+			subs[p] = true
+		}
+		for _, n := range to {
+			if !subs[n.id] {
+				return false
+			}
+		}
+		return true
+	}, "node %d to see every target subscribed", from.i)
 }
 
 // waitAllHave waits until every node in nodes stores the record.
@@ -268,3 +287,8 @@ func assertNoFederationGoroutines(t testing.TB, f *Federation) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// lateString prints what *s holds when it is printed, not when passed.
+type lateString struct{ s *string }
+
+func (l lateString) String() string { return *l.s }

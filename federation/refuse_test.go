@@ -106,6 +106,7 @@ func TestGossipRefusesBadRecords(t *testing.T) {
 				}
 			}
 			before := rejected(targets, tc.reason)
+			waitSubscribed(t, tc.from, targets)
 			publishRaw(t, tc.from, tc.data())
 			waitRejected(t, targets, tc.reason, before)
 		})
